@@ -28,7 +28,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     /// - Throws: ``PostgresURLError`` saying what part is wrong; never echoes the password.
     public init(parsing text: String) throws(PostgresURLError) {
         let scheme: Substring
-        guard let schemeEnd = text.range(of: "://") else {
+        guard let schemeEnd = text.firstRange(of: "://") else {
             throw PostgresURLError("expected postgres://user:password@host:5432/database")
         }
         scheme = text[..<schemeEnd.lowerBound]

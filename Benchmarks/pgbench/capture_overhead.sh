@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Measures what the Tidings capture trigger costs on a write-heavy table.
+#
+# Starts a throwaway durable cluster (fsync on, as a production server), creates
+#   bench(id bigserial primary key, v int, note text),
+# and runs pgbench (8 clients, 30 s, one INSERT per transaction) four times:
+# without and with the capture trigger, each with synchronous_commit on and off.
+# The trigger is installed from capture_bench.sql, the SQL Migrator generates for
+#   - table: public.bench, topics: ["bench/{id}"], old: key
+# after applying Migrations/*.sql. Usage: Benchmarks/pgbench/capture_overhead.sh [seconds] [clients]
+set -euo pipefail
+
+SECONDS_PER_RUN=${1:-30}
+CLIENTS=${2:-8}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+BIN=""
+for dir in $(command -v initdb >/dev/null 2>&1 && dirname "$(readlink -f "$(command -v initdb)")") \
+    $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [[ -x "$dir/initdb" && -x "$dir/pg_ctl" && -x "$dir/pgbench" && -x "$dir/psql" ]]; then BIN=$dir; break; fi
+done
+[[ -n "$BIN" ]] || { echo "needs initdb, pg_ctl, psql and pgbench: apt-get install postgresql postgresql-contrib" >&2; exit 1; }
+
+AS=()
+if [[ $(id -u) -eq 0 ]]; then AS=(runuser -u postgres --); fi
+DIR=$(mktemp -d /tmp/tidings-bench-XXXXXX)
+[[ ${#AS[@]} -gt 0 ]] && chown postgres "$DIR"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cleanup() { (cd "$DIR" && "${AS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -m immediate -w stop >/dev/null 2>&1) || true; rm -rf "$DIR"; }
+trap cleanup EXIT
+
+cd "$DIR"
+"${AS[@]}" "$BIN/initdb" -D "$DIR/data" -A trust -U postgres -E UTF8 --no-locale >/dev/null
+"${AS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -w -l "$DIR/server.log" \
+    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=100 -c shared_buffers=256MB" start >/dev/null
+
+PSQL=("$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q -X)
+"${PSQL[@]}" -c "CREATE TABLE bench (id bigserial PRIMARY KEY, v int, note text)"
+"${PSQL[@]}" -c "CREATE SCHEMA tidings; CREATE TABLE tidings.schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+for file in "$ROOT"/Migrations/*.sql; do "${PSQL[@]}" -f "$file"; done
+
+run() { # label, PGOPTIONS
+    local tps
+    "${PSQL[@]}" -c "TRUNCATE bench, tidings.changes; CHECKPOINT"
+    tps=$(PGOPTIONS="$2" "$BIN/pgbench" -h 127.0.0.1 -p "$PORT" -U postgres -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECONDS_PER_RUN" \
+        -f "$HERE/insert.sql" postgres 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+    local logged
+    logged=$("${PSQL[@]}" -At -c "SELECT count(*) FROM tidings.changes")
+    printf '%-40s %10s tps   (%s events logged)\n' "$1" "$tps" "$logged" >&2
+    echo "$tps"
+}
+
+echo "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}'), $(nproc) CPUs, $CLIENTS clients, ${SECONDS_PER_RUN}s per run" >&2
+plain=$(run "no trigger, synchronous_commit=on" "")
+plain_async=$(run "no trigger, synchronous_commit=off" "-c synchronous_commit=off")
+"${PSQL[@]}" -f "$HERE/capture_bench.sql"
+captured=$(run "capture trigger, synchronous_commit=on" "")
+captured_async=$(run "capture trigger, synchronous_commit=off" "-c synchronous_commit=off")
+python3 - "$plain" "$captured" "$plain_async" "$captured_async" <<'PY' >&2
+import sys
+p, c, pa, ca = map(float, sys.argv[1:])
+print(f"capture / plain, synchronous_commit=on : {c / p:.2f}  ({(1 - c / p) * 100:.0f}% fewer tps)")
+print(f"capture / plain, synchronous_commit=off: {ca / pa:.2f}  ({(1 - ca / pa) * 100:.0f}% fewer tps)")
+PY

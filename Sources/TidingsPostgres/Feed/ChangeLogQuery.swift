@@ -1,0 +1,31 @@
+import NIOCore
+import PostgresNIO
+import TidingsCore
+
+/// The one query every reader of the log uses: events after an id, in id order.
+///
+/// The feed's catch-up, a resuming stream's replay and `/changes` all read through it, so they
+/// return the same bytes for the same event.
+public enum ChangeLogQuery {
+    /// Events with `after < id <= through`, at most `limit`, in id order.
+    public static func query(after: Int64, through: Int64 = .max, limit: Int) -> PostgresQuery {
+        """
+        SELECT id, topics, event, data::text, extract(epoch FROM at)::float8
+        FROM tidings.changes WHERE id > \(after) AND id <= \(through) ORDER BY id LIMIT \(limit)
+        """
+    }
+
+    /// Decodes the rows of ``query(after:through:limit:)``; rows whose topics are invalid are
+    /// skipped (the log's writers refuse them, so none are expected).
+    public static func decode(_ rows: PostgresRowSequence) async throws -> [Change] {
+        var changes: [Change] = []
+        for try await (id, topics, event, data, at) in rows.decode((Int64, [String], String, ByteBuffer, Double).self) {
+            let parsed = topics.compactMap { try? Topic(validating: $0) }
+            changes.append(Change(id: id, topics: parsed, event: event, data: data, committedAt: at))
+        }
+        return changes
+    }
+
+    /// The largest id in the log, 0 when it is empty: where a fresh feed starts.
+    public static let lastID: PostgresQuery = "SELECT coalesce(max(id), 0)::int8 FROM tidings.changes"
+}

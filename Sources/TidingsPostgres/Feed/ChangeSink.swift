@@ -1,0 +1,13 @@
+import TidingsCore
+
+/// Where the ``ChangeFeed`` hands the events it reads, in id order.
+///
+/// The feed calls ``start(after:)`` once, when it first knows where the log ends, and then
+/// ``receive(_:)`` with consecutive batches. Both are called from the feed's task only, never
+/// concurrently; a sink must not block (it queues and returns).
+public protocol ChangeSink: Sendable {
+    /// The feed begins after `cursor`: every later event will be passed to ``receive(_:)``.
+    func start(after cursor: Int64)
+    /// Events with ids greater than any passed before, in id order.
+    func receive(_ changes: [Change])
+}

@@ -1,0 +1,28 @@
+import Synchronization
+
+/// What the ``ChangeFeed`` is doing now, read by `/readyz` and the metrics.
+///
+/// Ready means the listener is connected and has caught up with the log once since it
+/// (re)connected: from then on every committed event reaches the sink within a wake-up.
+public final class FeedStatus: Sendable {
+    /// A copy of the status at one moment.
+    public struct Snapshot: Sendable, Equatable {
+        public var connected = false
+        public var caughtUp = false
+        /// The last id handed to the sink, `nil` before the feed has started.
+        public var cursor: Int64?
+        public var reconnects = 0
+        public var eventsRead = 0
+        public var isReady: Bool { connected && caughtUp }
+    }
+
+    private let state = Mutex(Snapshot())
+
+    public init() {}
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    func update(_ change: (inout Snapshot) -> Void) {
+        state.withLock { change(&$0) }
+    }
+}

@@ -1,0 +1,92 @@
+import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
+import HummingbirdTLS
+import Logging
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+import TidingsCore
+import TidingsPostgres
+
+/// The whole gateway: the Postgres client, the change feed, the hub and the HTTP server, wired
+/// into one service group.
+///
+/// Services start in order (Postgres client, feed, hub clock, server) and stop in reverse on
+/// SIGTERM/SIGINT: the server stops accepting and ends every stream, then the feed and the
+/// client close their connections.
+public struct Gateway: Sendable {
+    public let config: TidingsConfig
+    let hub: Hub
+    let feed: ChangeFeed
+    let client: PostgresClient
+    let application: Application<RouterResponder<GatewayRequestContext>>
+
+    /// Builds every part; reads the TLS files and keys now, so a bad file fails at startup.
+    /// - Parameters:
+    ///   - onServerRunning: called with the bound channel once the server listens (tests use
+    ///     it to learn an ephemeral port).
+    /// - Throws: ``GatewayStartupError`` for a missing or unreadable certificate, key or key file.
+    public init(
+        config: TidingsConfig,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) async throws(GatewayStartupError) {
+        self.config = config
+        let hub = Hub()
+        let client = PostgresClient(configuration: config.postgres.url.clientConfiguration(), backgroundLogger: logger)
+        let connection: PostgresConnection.Configuration
+        do {
+            connection = try config.postgres.url.connectionConfiguration()
+        } catch {
+            throw GatewayStartupError("postgres.url: \(error)")
+        }
+        let feed = ChangeFeed(configuration: connection, sink: hub, logger: logger)
+        let verifier: TokenVerifier
+        do {
+            verifier = try await TokenVerifier.load(config.auth.jwt)
+        } catch {
+            throw GatewayStartupError(error.description)
+        }
+        let router = Router(context: GatewayRequestContext.self)
+        HealthController(feed: feed).register(on: router)
+        EventsController(
+            hub: hub,
+            replay: LogReplay(client: client, logger: logger),
+            authenticator: Authenticator(verifier: verifier, publicSelectors: config.auth.public),
+            stream: config.stream
+        ).register(on: router)
+
+        let server: HTTPServerBuilder
+        if let files = config.tls {
+            let tls = try ServerTLS.configuration(files)
+            do {
+                server = try .http2Upgrade(tlsConfiguration: tls)
+            } catch {
+                throw GatewayStartupError("tls: cannot set up TLS with HTTP/2: \(error)")
+            }
+        } else {
+            server = .http1()
+        }
+        let clock = HubClock(hub: hub, heartbeat: config.stream.heartbeat, expiryResolution: .milliseconds(250))
+        self.application = Application(
+            router: router,
+            server: server,
+            configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: "tidings"),
+            services: [client, feed, clock],
+            onServerRunning: onServerRunning,
+            logger: logger
+        )
+        self.hub = hub
+        self.feed = feed
+        self.client = client
+    }
+
+    /// Runs until SIGTERM or SIGINT, then drains and returns.
+    public func run() async throws {
+        try await application.runService()
+    }
+
+    /// The gateway as one service, for callers that run their own group (tests, `tidings dev`).
+    public var service: some Service { application }
+}

@@ -1,0 +1,64 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import TidingsCore
+
+/// `GET /events`: authorizes the request, then streams the events its grant and selectors
+/// deliver, resuming without gap or duplicate after `Last-Event-ID`.
+struct EventsController: Sendable {
+    let hub: Hub
+    let replay: LogReplay
+    let authenticator: Authenticator
+    let stream: StreamSettings
+
+    func register(on router: Router<GatewayRequestContext>) {
+        router.get("events") { request, context in try await events(request: request, context: context) }
+    }
+
+    private static let headers: HTTPFields = [
+        .contentType: "text/event-stream",
+        .cacheControl: "no-store",
+        .xAccelBuffering: "no",
+    ]
+
+    func events(request: Request, context: GatewayRequestContext) async throws -> Response {
+        let parsed = try StreamRequest(request: request, maxSelectors: stream.maxSelectors)
+        let access = try await authenticator.access(for: request)
+        let grant = Grant(granted: access.subscribe, requested: parsed.selectors)
+        if let refused = grant.refusedSelectors.first {
+            let detail = "topic selector '\(refused)' matches no topic this \(access.hasToken ? "token" : "request") may subscribe to"
+            throw access.hasToken
+                ? APIError.forbidden(detail)
+                : APIError.unauthorized(detail + "; send a token (Authorization: Bearer, access_token or the tidings_token cookie)", invalidToken: false)
+        }
+        let channel = context.channel
+        let (subscriber, cursor) = hub.subscribe(
+            grant: grant,
+            capacity: stream.buffer,
+            expiresAt: access.expiresAt,
+            closeConnection: { channel.close(promise: nil) }
+        )
+        let writerLoop = StreamWriter(hub: hub, replay: replay, subscriber: subscriber, logger: context.logger)
+        let retry = SSEFrame.retry(stream.retry)
+        return Response(
+            status: .ok,
+            headers: Self.headers,
+            body: ResponseBody { writer in
+                defer { hub.unsubscribe(subscriber) }
+                try await writer.write(retry)
+                try await request.body.consumeWithInboundCloseHandler { _ in
+                    try await withGracefulShutdownHandler {
+                        try await writerLoop.run(writer: &writer, resumeAfter: parsed.lastEventID, cursor: cursor)
+                    } onGracefulShutdown: {
+                        subscriber.end(.shutdown)
+                    }
+                } onInboundClosed: {
+                    subscriber.end(.closed)
+                }
+                try await writer.finish(nil)
+            }
+        )
+    }
+}

@@ -1,0 +1,45 @@
+import Logging
+import NIOCore
+import PostgresNIO
+import TidingsCore
+import TidingsPostgres
+
+/// Reads a resuming stream's gap from the change log and writes the events its grant delivers.
+///
+/// A stream never fails because PostgreSQL is away (EventSource gives up on errors): a failed
+/// read is retried with backoff until it succeeds or the stream ends.
+struct LogReplay: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    var pageSize = 500
+
+    /// Writes the delivered events with `after < id <= through`, in id order.
+    func replay(
+        after: Int64,
+        through: Int64,
+        grant: Grant,
+        isCancelled: () -> Bool,
+        write: ([ByteBuffer]) async throws -> Void
+    ) async throws {
+        var cursor = after
+        var backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5))
+        while cursor < through {
+            let changes: [Change]
+            do {
+                let rows = try await client.query(ChangeLogQuery.query(after: cursor, through: through, limit: pageSize), logger: logger)
+                changes = try await ChangeLogQuery.decode(rows)
+                backoff.reset()
+            } catch {
+                if isCancelled() || Task.isCancelled { throw CancellationError() }
+                let delay = backoff.next()
+                logger.warning("replay read failed; retrying", metadata: ["error": "\(String(reflecting: error))", "retry_in": "\(delay)"])
+                try await Task.sleep(for: delay)
+                continue
+            }
+            guard let last = changes.last else { return }
+            let frames = changes.lazy.filter { grant.delivers($0.topics) }.map { SSEFrame.event(for: $0) }
+            if !frames.isEmpty { try await write(Array(frames)) }
+            cursor = last.id
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Metrics
+import NIOCore
+import Synchronization
+import TidingsCore
+import TidingsPostgres
+
+/// Fans committed events out to the open streams whose grant and request match them.
+///
+/// The change feed hands it batches in id order. Each event is encoded into its SSE frame once;
+/// the topic index yields the candidate subscribers, and every one of them gets the same bytes in
+/// its bounded queue. Nothing here waits on a client: a full queue cuts that subscriber off.
+public final class Hub: ChangeSink {
+    private struct State {
+        var index = TopicIndex<Subscriber>()
+        var subscribers: [Int: Subscriber] = [:]
+        var nextID = 0
+        /// The last id handed out; `nil` until the feed has started.
+        var cursor: Int64?
+        var startWaiters: [CheckedContinuation<Int64, Never>] = []
+    }
+
+    private let state = Mutex(State())
+    private let allocator = ByteBufferAllocator()
+    let metrics: HubMetrics
+
+    public init() {
+        self.metrics = HubMetrics()
+    }
+
+    // MARK: ChangeSink
+
+    public func start(after cursor: Int64) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Int64, Never>] in
+            guard state.cursor == nil else { return [] }
+            state.cursor = cursor
+            defer { state.startWaiters = [] }
+            return state.startWaiters
+        }
+        for waiter in waiters { waiter.resume(returning: cursor) }
+    }
+
+    public func receive(_ changes: [Change]) {
+        var cutOff: [Subscriber] = []
+        var delivered = 0
+        state.withLock { state in
+            for change in changes {
+                let frame = Subscriber.QueuedFrame(id: change.id, bytes: SSEFrame.event(for: change, allocator: allocator))
+                for topic in change.topics {
+                    state.index.forEachMatch(topic) { _, subscriber in
+                        guard subscriber.lastQueuedID != change.id else { return }
+                        subscriber.lastQueuedID = change.id
+                        guard subscriber.grant.isVisible(change.topics) else { return }
+                        if subscriber.enqueue(frame) {
+                            delivered += 1
+                        } else {
+                            cutOff.append(subscriber)
+                        }
+                    }
+                }
+                state.cursor = change.id
+            }
+            for subscriber in cutOff { Self.remove(subscriber, from: &state) }
+        }
+        metrics.eventsRead.increment(by: changes.count)
+        metrics.eventsDelivered.increment(by: delivered)
+        if !cutOff.isEmpty {
+            metrics.cutOff.increment(by: cutOff.count)
+            metrics.subscribers.record(subscriberCount)
+        }
+        if let last = changes.last {
+            metrics.deliveryLag.record(max(0, Date().timeIntervalSince1970 - last.committedAt))
+        }
+    }
+
+    // MARK: Subscribers
+
+    /// Registers a stream. Live events are queued from now on; the returned cursor is the last
+    /// event already handed out (`nil` before the feed has started: see ``startCursor()``).
+    func subscribe(
+        grant: Grant,
+        capacity: Int,
+        expiresAt: ContinuousClock.Instant?,
+        closeConnection: @escaping @Sendable () -> Void
+    ) -> (subscriber: Subscriber, cursor: Int64?) {
+        let result = state.withLock { state -> (Subscriber, Int64?) in
+            state.nextID += 1
+            let subscriber = Subscriber(
+                id: state.nextID,
+                grant: grant,
+                capacity: capacity,
+                expiresAt: expiresAt,
+                closeConnection: closeConnection
+            )
+            state.subscribers[subscriber.id] = subscriber
+            for selector in grant.requested { state.index.insert(selector, key: subscriber.id, value: subscriber) }
+            return (subscriber, state.cursor)
+        }
+        metrics.subscribers.record(subscriberCount)
+        metrics.streamsOpened.increment()
+        return result
+    }
+
+    /// Removes a stream; safe to call more than once.
+    func unsubscribe(_ subscriber: Subscriber) {
+        let removed = state.withLock { state -> Bool in
+            guard state.subscribers[subscriber.id] != nil else { return false }
+            Self.remove(subscriber, from: &state)
+            return true
+        }
+        if removed {
+            metrics.subscribers.record(subscriberCount)
+        }
+        metrics.streamsClosed.increment()
+    }
+
+    private static func remove(_ subscriber: Subscriber, from state: inout State) {
+        state.subscribers[subscriber.id] = nil
+        for selector in subscriber.grant.requested { state.index.remove(selector, key: subscriber.id) }
+    }
+
+    /// The feed's starting cursor, waiting for the feed's first connection if need be.
+    func startCursor() async -> Int64 {
+        await withCheckedContinuation { continuation in
+            let cursor = state.withLock { state -> Int64? in
+                if let cursor = state.cursor { return cursor }
+                state.startWaiters.append(continuation)
+                return nil
+            }
+            if let cursor { continuation.resume(returning: cursor) }
+        }
+    }
+
+    /// Open streams now.
+    var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
+    /// Asks every idle stream for a heartbeat.
+    func heartbeat() {
+        for subscriber in state.withLock({ Array($0.subscribers.values) }) { subscriber.heartbeat() }
+    }
+
+    /// Ends the streams whose token has expired by `now`.
+    func expire(now: ContinuousClock.Instant) {
+        let expired = state.withLock { state -> [Subscriber] in
+            let due = state.subscribers.values.filter { $0.expiresAt.map { $0 <= now } ?? false }
+            for subscriber in due { Self.remove(subscriber, from: &state) }
+            return due
+        }
+        for subscriber in expired { subscriber.end(.expired) }
+    }
+
+    /// Ends every stream: the gateway is shutting down.
+    func endAll() {
+        let all = state.withLock { state -> [Subscriber] in
+            defer {
+                state.subscribers = [:]
+                state.index = TopicIndex()
+            }
+            return Array(state.subscribers.values)
+        }
+        for subscriber in all { subscriber.end(.shutdown) }
+    }
+}
+
+/// The hub's Prometheus series (SPEC §4 names).
+struct HubMetrics: Sendable {
+    let subscribers = Gauge(label: "tidings_subscribers")
+    let streamsOpened = Counter(label: "tidings_streams_opened_total")
+    let streamsClosed = Counter(label: "tidings_streams_closed_total")
+    let eventsRead = Counter(label: "tidings_events_read_total")
+    let eventsDelivered = Counter(label: "tidings_events_delivered_total")
+    let cutOff = Counter(label: "tidings_subscribers_cut_off_total")
+    let deliveryLag = Gauge(label: "tidings_delivery_lag_seconds")
+}

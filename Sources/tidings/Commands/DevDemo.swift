@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TidingsCore
+import TidingsPostgres
+import TidingsServer
+
+/// The pieces `tidings dev` sets up: a database with a `todos` table captured under
+/// `todos/{id}`, a certificate, a config and a token, and the text that tells the user what to
+/// paste where.
+struct DevDemo {
+    let config: TidingsConfig
+    let instructions: String
+
+    static func prepare(cluster: EphemeralCluster, port: Int, logger: Logger) async throws -> DevDemo {
+        let database = try await cluster.createDatabase("tidings_dev")
+        let connection = try await PostgresConnection.connect(configuration: try database.connectionConfiguration(), id: 1, logger: logger)
+        try await connection.query(
+            """
+            CREATE TABLE IF NOT EXISTS public.todos (
+                id bigserial PRIMARY KEY, title text NOT NULL, done boolean NOT NULL DEFAULT false,
+                created_at timestamptz NOT NULL DEFAULT now())
+            """,
+            logger: logger
+        )
+        try await connection.close()
+
+        let certificate = try SelfSignedCertificate()
+        let files = try certificate.write(to: cluster.baseDirectory)
+        var secretBytes = SystemRandomNumberGenerator()
+        let secret = (0..<4).map { _ in String(secretBytes.next(), radix: 16) }.joined()
+        let config = TidingsConfig(
+            listen: ListenAddress(host: "127.0.0.1", port: port),
+            tls: TLSFiles(certificate: files.certificate, key: files.key),
+            postgres: PostgresSettings(url: database),
+            auth: AuthSettings(jwt: JWTSettings(key: .secret(secret))),
+            topics: [.table(TableCapture(table: TableName(schema: "public", name: "todos"), topics: [try TopicTemplate(parsing: "todos/{id}")]))]
+        )
+        _ = try await Migrator(url: database, logger: logger, configFile: "tidings dev").migrate(config: config)
+        let token = try await TokenMinter(settings: config.auth.jwt).mint(
+            subscribe: [try Selector(parsing: "todos/**")],
+            publish: [try Selector(parsing: "todos/**")],
+            subject: "dev",
+            ttl: .seconds(86_400)
+        )
+        let instructions = """
+
+            Tidings dev is running.
+              gateway   https://localhost:\(port)  (self-signed certificate: \(files.certificate))
+              postgres  \(database.description.replacingOccurrences(of: "?sslmode=disable", with: ""))
+
+            Subscribe (in another terminal):
+              curl -N --cacert \(files.certificate) -H "Authorization: Bearer \(token)" "https://localhost:\(port)/events?topic=todos/**"
+
+            Then insert a row (in a third terminal) and watch it arrive:
+              psql "postgres://postgres@127.0.0.1:\(database.port)/\(database.database)" -c "INSERT INTO todos (title) VALUES ('hello')"
+
+            Token (valid 24 h, subscribe and publish todos/**):
+              \(token)
+
+            Ctrl-C stops the gateway and removes the database.
+
+            """
+        return DevDemo(config: config, instructions: instructions)
+    }
+}

@@ -1,0 +1,70 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import PostgresNIO
+import ServiceLifecycle
+import TidingsCore
+import TidingsPostgres
+@testable import TidingsServer
+
+/// A gateway running on an ephemeral loopback port for the length of a test body.
+struct LiveGateway: Sendable {
+    let gateway: Gateway
+    let port: Int
+    let usesTLS: Bool
+
+    var baseURL: String { "\(usesTLS ? "https" : "http")://127.0.0.1:\(port)" }
+
+    static let logger: Logger = {
+        var logger = Logger(label: "tidings-test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    /// Starts the gateway for `config`, runs `body`, then shuts it down gracefully and waits.
+    static func with<Result: Sendable>(
+        _ config: TidingsConfig,
+        _ body: (LiveGateway) async throws -> Result
+    ) async throws -> Result {
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let gateway = try await Gateway(config: config, logger: logger) { channel in
+            portContinuation.yield(channel.localAddress?.port ?? 0)
+        }
+        let group = ServiceGroup(services: [gateway.service], gracefulShutdownSignals: [], logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw TestFailure("the gateway never started listening") }
+            let live = LiveGateway(gateway: gateway, port: port, usesTLS: config.tls != nil)
+            let result: Result
+            do {
+                result = try await body(live)
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        }
+    }
+
+    /// Waits until `/readyz` answers 200: the feed is connected and caught up.
+    func waitUntilReady(client: HTTPClient) async throws {
+        for _ in 0..<600 {
+            let response = try? await client.execute(HTTPClientRequest(url: baseURL + "/readyz"), timeout: .seconds(5))
+            if response?.status == .ok { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestFailure("the gateway did not become ready")
+    }
+}
+
+/// A test's own failure with a message.
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
