@@ -7,7 +7,9 @@
 # without and with the capture trigger, each with synchronous_commit on and off.
 # The trigger is installed from capture_bench.sql, the SQL Migrator generates for
 #   - table: public.bench, topics: ["bench/{id}"], old: key
-# after applying Migrations/*.sql. Usage: Benchmarks/pgbench/capture_overhead.sh [seconds] [clients]
+# after applying Migrations/*.sql. With BREAKDOWN=1 it then reruns the captured case with
+# tidings.record_change stripped of the advisory lock, of the NOTIFY, and of both, to show where
+# the time goes. Usage: [BREAKDOWN=1] Benchmarks/pgbench/capture_overhead.sh [seconds] [clients]
 set -euo pipefail
 
 SECONDS_PER_RUN=${1:-30}
@@ -35,7 +37,7 @@ cd "$DIR"
 "${AS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -w -l "$DIR/server.log" \
     -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=100 -c shared_buffers=256MB" start >/dev/null
 
-PSQL=("$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q -X)
+PSQL=(env PGOPTIONS=--client-min-messages=warning "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q -X)
 "${PSQL[@]}" -c "CREATE TABLE bench (id bigserial PRIMARY KEY, v int, note text)"
 "${PSQL[@]}" -c "CREATE SCHEMA tidings; CREATE TABLE tidings.schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
 for file in "$ROOT"/Migrations/*.sql; do "${PSQL[@]}" -f "$file"; done
@@ -63,3 +65,20 @@ p, c, pa, ca = map(float, sys.argv[1:])
 print(f"capture / plain, synchronous_commit=on : {c / p:.2f}  ({(1 - c / p) * 100:.0f}% fewer tps)")
 print(f"capture / plain, synchronous_commit=off: {ca / pa:.2f}  ({(1 - ca / pa) * 100:.0f}% fewer tps)")
 PY
+
+if [[ "${BREAKDOWN:-0}" == 1 ]]; then
+    # tidings.record_change as shipped, minus the lines matching $1 (an extended regex).
+    record_change_without() {
+        awk '/^CREATE FUNCTION tidings.record_change\(/,/^\$record\$;/' "$ROOT/Migrations/0001_change_log.sql" |
+            sed -e 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/' | grep -Ev "$1" | "${PSQL[@]}"
+    }
+    record_change_without 'pg_advisory_xact_lock'
+    run "capture, NOTIFY but no lock, sync on" "" >/dev/null
+    run "capture, NOTIFY but no lock, sync off" "-c synchronous_commit=off" >/dev/null
+    record_change_without 'pg_notify'
+    run "capture, lock but no NOTIFY, sync on" "" >/dev/null
+    run "capture, lock but no NOTIFY, sync off" "-c synchronous_commit=off" >/dev/null
+    record_change_without 'pg_advisory_xact_lock|pg_notify'
+    run "capture, neither lock nor NOTIFY, sync on" "" >/dev/null
+    run "capture, neither lock nor NOTIFY, sync off" "-c synchronous_commit=off" >/dev/null
+fi

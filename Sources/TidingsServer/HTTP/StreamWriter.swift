@@ -8,7 +8,8 @@ import TidingsCore
 ///
 /// Live frames are queued from the moment the subscriber registered, so the replay only has to
 /// cover ids up to the hub's cursor at that moment; any live frame at or below the last id
-/// written is skipped. Together: no gap, no duplicate.
+/// written is skipped. Together: no gap, no duplicate. After the queue overflowed (a burst
+/// larger than `stream.buffer`), the same replay fills the gap up to the hub's current cursor.
 struct StreamWriter: Sendable {
     let hub: Hub
     let replay: LogReplay
@@ -16,7 +17,8 @@ struct StreamWriter: Sendable {
     let logger: Logger
 
     func run(writer: inout any ResponseBodyWriter, resumeAfter lastEventID: Int64?, cursor: Int64?) async throws {
-        var lastWritten = Int64.min
+        // Events up to the cursor at registration predate a fresh stream.
+        var lastWritten = lastEventID ?? cursor ?? Int64.min
         if let lastEventID {
             lastWritten = lastEventID
             let through: Int64
@@ -31,28 +33,53 @@ struct StreamWriter: Sendable {
                     through: through,
                     grant: subscriber.grant,
                     isCancelled: { subscriber.hasEnded },
-                    write: { frames in try await writer.write(contentsOf: frames) }
+                    write: { frames in
+                        subscriber.beginWrite()
+                        try await writer.write(contentsOf: frames)
+                        subscriber.endWrite()
+                    }
                 )
                 lastWritten = through
             }
         }
         while true {
             switch await subscriber.next() {
+            case .lagged:
+                if lastWritten == .min { lastWritten = await hub.startCursor() }
+                let through = hub.cursor ?? lastWritten
+                if through > lastWritten {
+                    try await replay.replay(
+                        after: lastWritten,
+                        through: through,
+                        grant: subscriber.grant,
+                        isCancelled: { subscriber.hasEnded },
+                        write: { frames in
+                            subscriber.beginWrite()
+                            try await writer.write(contentsOf: frames)
+                            subscriber.endWrite()
+                        }
+                    )
+                    lastWritten = through
+                }
             case .frames(let frames):
                 guard let newest = frames.last?.id, newest > lastWritten else { continue }
+                subscriber.beginWrite()
                 if frames[0].id > lastWritten {
                     try await writer.write(contentsOf: frames.lazy.map(\.bytes))
                 } else {
                     try await writer.write(contentsOf: frames.lazy.filter { $0.id > lastWritten }.map(\.bytes))
                 }
+                subscriber.endWrite()
                 lastWritten = newest
             case .heartbeat:
+                subscriber.beginWrite()
                 try await writer.write(SSEFrame.heartbeat)
+                subscriber.endWrite()
             case .end(.expired):
                 try await writer.write(SSEFrame.expired)
                 return
             case .end(let reason):
-                if reason == .cutOff { logger.info("subscriber cut off: it fell a full buffer behind") }
+                if reason == .cutOff { logger.info("subscriber cut off: its client stopped reading") }
                 return
             }
         }

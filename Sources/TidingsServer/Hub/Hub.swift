@@ -18,6 +18,7 @@ public final class Hub: ChangeSink {
         /// The last id handed out; `nil` until the feed has started.
         var cursor: Int64?
         var startWaiters: [CheckedContinuation<Int64, Never>] = []
+        var cutOffCount = 0
     }
 
     private let state = Mutex(State())
@@ -41,8 +42,8 @@ public final class Hub: ChangeSink {
     }
 
     public func receive(_ changes: [Change]) {
-        var cutOff: [Subscriber] = []
         var delivered = 0
+        var lagged = 0
         state.withLock { state in
             for change in changes {
                 let frame = Subscriber.QueuedFrame(id: change.id, bytes: SSEFrame.event(for: change, allocator: allocator))
@@ -51,23 +52,19 @@ public final class Hub: ChangeSink {
                         guard subscriber.lastQueuedID != change.id else { return }
                         subscriber.lastQueuedID = change.id
                         guard subscriber.grant.isVisible(change.topics) else { return }
-                        if subscriber.enqueue(frame) {
-                            delivered += 1
-                        } else {
-                            cutOff.append(subscriber)
+                        switch subscriber.enqueue(frame) {
+                        case .queued: delivered += 1
+                        case .lagged: lagged += 1
+                        case .ignored: break
                         }
                     }
                 }
                 state.cursor = change.id
             }
-            for subscriber in cutOff { Self.remove(subscriber, from: &state) }
         }
         metrics.eventsRead.increment(by: changes.count)
         metrics.eventsDelivered.increment(by: delivered)
-        if !cutOff.isEmpty {
-            metrics.cutOff.increment(by: cutOff.count)
-            metrics.subscribers.record(subscriberCount)
-        }
+        if lagged > 0 { metrics.lagged.increment(by: lagged) }
         if let last = changes.last {
             metrics.deliveryLag.record(max(0, Date().timeIntervalSince1970 - last.committedAt))
         }
@@ -131,12 +128,25 @@ public final class Hub: ChangeSink {
         }
     }
 
+    /// The last id handed to subscribers, `nil` before the feed has started.
+    var cursor: Int64? { state.withLock { $0.cursor } }
+
+    /// Subscribers cut off since start.
+    var cutOffCount: Int { state.withLock { $0.cutOffCount } }
+
     /// Open streams now.
     var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
-    /// Asks every idle stream for a heartbeat.
+    /// Asks every idle stream for a heartbeat and cuts off the ones stuck on an unread socket.
     func heartbeat() {
-        for subscriber in state.withLock({ Array($0.subscribers.values) }) { subscriber.heartbeat() }
+        let stuck = state.withLock { Array($0.subscribers.values) }.filter { $0.tick() }
+        guard !stuck.isEmpty else { return }
+        state.withLock { state in
+            for subscriber in stuck { Self.remove(subscriber, from: &state) }
+            state.cutOffCount += stuck.count
+        }
+        metrics.cutOff.increment(by: stuck.count)
+        metrics.subscribers.record(subscriberCount)
     }
 
     /// Ends the streams whose token has expired by `now`.
@@ -170,5 +180,7 @@ struct HubMetrics: Sendable {
     let eventsRead = Counter(label: "tidings_events_read_total")
     let eventsDelivered = Counter(label: "tidings_events_delivered_total")
     let cutOff = Counter(label: "tidings_subscribers_cut_off_total")
+    /// Overflows a subscriber recovered from by replaying the log.
+    let lagged = Counter(label: "tidings_subscribers_lagged_total")
     let deliveryLag = Gauge(label: "tidings_delivery_lag_seconds")
 }

@@ -4,9 +4,12 @@ import TidingsCore
 
 /// One open stream's mailbox: the hub puts shared frames in, the stream's writer takes them out.
 ///
-/// The queue is bounded by `capacity`: a subscriber that falls that far behind is cut off (its
-/// queue dropped, its connection closed) rather than holding the hub back or growing memory.
-/// Its client resumes from the last id it received.
+/// The queue is bounded by `capacity`, so a slow client never holds the hub back or grows
+/// memory. When it overflows, the queue is dropped and the writer is told it lagged: it reads
+/// what it missed from the change log at its own pace, then drains live frames again, so a
+/// burst larger than the buffer costs a fast client nothing. A subscriber whose write has been
+/// stuck across two heartbeat ticks is not reading at all: it is cut off and its connection
+/// closed; its client resumes from the last id it received.
 ///
 /// `@unchecked Sendable`: ``lastQueuedID`` is read and written only under ``Hub``'s lock; the
 /// rest of the state is inside `state`'s `Mutex`.
@@ -27,6 +30,8 @@ final class Subscriber: @unchecked Sendable {
     enum Next: Sendable {
         /// Write these frames, oldest first.
         case frames([QueuedFrame])
+        /// Frames were dropped: read the gap from the log before writing queued frames.
+        case lagged
         /// Nothing to send for a while: write a heartbeat.
         case heartbeat
         /// End the stream.
@@ -44,6 +49,10 @@ final class Subscriber: @unchecked Sendable {
         var waiter: CheckedContinuation<Void, Never>?
         var ending: Ending?
         var heartbeatDue = false
+        var lagged = false
+        var writing = false
+        /// Heartbeat ticks seen while the current write was in flight.
+        var ticksWhileWriting = 0
     }
 
     let id: Int
@@ -71,31 +80,64 @@ final class Subscriber: @unchecked Sendable {
         self.closeConnection = closeConnection
     }
 
-    /// Queues a frame; returns false when the queue was full and the subscriber is now cut off.
-    func enqueue(_ frame: QueuedFrame) -> Bool {
-        let (waiter, accepted) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
-            guard state.ending == nil else { return (nil, true) }
-            guard state.frames.count < capacity else {
-                state.ending = .cutOff
-                state.frames = []
-                return (state.waiter.take(), false)
-            }
-            state.frames.append(frame)
-            return (state.waiter.take(), true)
-        }
-        waiter?.resume()
-        if !accepted { closeConnection() }
-        return accepted
+    /// What ``enqueue(_:)`` did with a frame.
+    enum Enqueued: Equatable {
+        case queued
+        /// The queue overflowed and was dropped; the writer will replay from the log.
+        case lagged
+        /// The stream is already ending.
+        case ignored
     }
 
-    /// Asks the writer for a heartbeat if nothing else is queued.
-    func heartbeat() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard state.frames.isEmpty, state.ending == nil else { return nil }
-            state.heartbeatDue = true
-            return state.waiter.take()
+    /// Queues a frame, handling overflow as the type's documentation says.
+    func enqueue(_ frame: QueuedFrame) -> Enqueued {
+        let (waiter, outcome) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Enqueued) in
+            guard state.ending == nil else { return (nil, .ignored) }
+            var outcome = Enqueued.queued
+            if state.frames.count >= capacity {
+                state.lagged = true
+                state.frames.removeAll(keepingCapacity: true)
+                outcome = .lagged
+            }
+            state.frames.append(frame)
+            return (state.waiter.take(), outcome)
         }
         waiter?.resume()
+        return outcome
+    }
+
+    /// The writer starts writing to the client.
+    func beginWrite() {
+        state.withLock {
+            $0.writing = true
+            $0.ticksWhileWriting = 0
+        }
+    }
+
+    /// The write completed: the client is reading.
+    func endWrite() {
+        state.withLock { $0.writing = false }
+    }
+
+    /// A heartbeat tick: asks an idle writer for a heartbeat, and cuts the subscriber off when
+    /// one write has been in flight across two ticks. Returns true when it was cut off.
+    func tick() -> Bool {
+        let (waiter, stuck) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
+            guard state.ending == nil else { return (nil, false) }
+            if state.writing {
+                state.ticksWhileWriting += 1
+                guard state.ticksWhileWriting >= 2 else { return (nil, false) }
+                state.ending = .cutOff
+                state.frames = []
+                return (state.waiter.take(), true)
+            }
+            guard state.frames.isEmpty else { return (nil, false) }
+            state.heartbeatDue = true
+            return (state.waiter.take(), false)
+        }
+        waiter?.resume()
+        if stuck { closeConnection() }
+        return stuck
     }
 
     /// Ends the stream; the first reason given wins.
@@ -118,7 +160,7 @@ final class Subscriber: @unchecked Sendable {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let resumeNow = state.withLock { state -> Bool in
-                        if !state.frames.isEmpty || state.ending != nil || state.heartbeatDue { return true }
+                        if !state.frames.isEmpty || state.ending != nil || state.heartbeatDue || state.lagged { return true }
                         state.waiter = continuation
                         return false
                     }
@@ -132,6 +174,10 @@ final class Subscriber: @unchecked Sendable {
 
     private func takeReady() -> Next? {
         state.withLock { state -> Next? in
+            if state.ending == nil && state.lagged {
+                state.lagged = false
+                return .lagged
+            }
             if !state.frames.isEmpty {
                 var frames: [QueuedFrame] = []
                 swap(&frames, &state.frames)

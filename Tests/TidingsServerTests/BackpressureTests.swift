@@ -1,0 +1,99 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+import TidingsCore
+
+@testable import TidingsServer
+
+@Suite("A slow subscriber never holds back the others", .timeLimit(.minutes(2)))
+struct BackpressureTests {
+    @Test("a subscriber that never reads is cut off while a normal one gets all 5,000 events of one burst")
+    func neverReadingSubscriberIsCutOff() async throws {
+        let stream = StreamSettings(heartbeat: .milliseconds(500), retry: .seconds(2), maxSelectors: 32, buffer: 32)
+        let client = try HTTPClient.make()
+        defer { client.shutdown { _ in } }
+        try await TestDatabase.with("slow", config: { try TestConfig.make(database: $0, stream: stream) }) { database, config in
+            try await LiveGateway.with(config) { live in
+                try await live.waitUntilReady(client: client)
+                let stalled = try StalledSocket(port: live.port, path: "/events?topic=items/**")
+                defer { stalled.close() }
+                stalled.readUntil("retry: 2000")
+                var (_, normal) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
+                #expect(try await normal.next() == .retry(2000))
+                #expect(live.gateway.hub.subscriberCount == 2)
+
+                try await database.execute("INSERT INTO public.items SELECT g, 1, repeat('x', 2000) FROM generate_series(1, 5000) g")
+                var received = 0
+                var lastRow = 0
+                while received < 5000 {
+                    let event = try #require(try await normal.nextEvent())
+                    let row = try #require(ResumeTests.rowID(event.data))
+                    #expect(row == lastRow + 1)
+                    lastRow = row
+                    received += 1
+                }
+                #expect(received == 5000)
+                // The stalled one is cut off within two heartbeats: its connection closes.
+                let read = await stalled.readUntilClosed(limit: 64 << 20)
+                #expect(read < 64 << 20)
+                #expect(live.gateway.hub.subscriberCount == 1)
+                #expect(live.gateway.hub.cutOffCount == 1)
+            }
+        }
+    }
+}
+
+/// A plain-HTTP client socket with a tiny receive buffer that sends one request and then does
+/// not read: the slowest possible subscriber.
+final class StalledSocket: @unchecked Sendable {
+    // Used from one test task only.
+    private let descriptor: Int32
+
+    init(port: Int, path: String) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var size: Int32 = 4096
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("connect failed: errno \(errno)") }
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        _ = request.withCString { send(descriptor, $0, strlen($0), 0) }
+    }
+
+    /// Reads (a little at a time) until `marker` has arrived: the stream is registered.
+    func readUntil(_ marker: String) {
+        var seen: [UInt8] = []
+        var byte: UInt8 = 0
+        while !String(decoding: seen, as: UTF8.self).contains(marker) {
+            guard recv(descriptor, &byte, 1, 0) == 1 else { return }
+            seen.append(byte)
+        }
+    }
+
+    /// Reads, on a thread of its own, until the server closes the connection; returns the bytes read.
+    func readUntilClosed(limit: Int) async -> Int {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.blockingRead(limit: limit)) }.start()
+        }
+    }
+
+    private func blockingRead(limit: Int) -> Int {
+        var total = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while total < limit {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, 65536, 0) }
+            if count <= 0 { break }
+            total += count
+        }
+        return total
+    }
+
+    func close() { Glibc.close(descriptor) }
+}
