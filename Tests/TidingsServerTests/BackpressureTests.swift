@@ -14,7 +14,7 @@ struct BackpressureTests {
         let stream = StreamSettings(heartbeat: .milliseconds(500), retry: .seconds(2), maxSelectors: 32, buffer: 32)
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
-        try await TestDatabase.with("slow", config: { try TestConfig.make(database: $0, stream: stream) }) { database, config in
+        try await TestDatabase.with("slow", stream: stream) { database, config in
             try await LiveGateway.with(config) { live in
                 try await live.waitUntilReady(client: client)
                 let stalled = try StalledSocket(port: live.port, path: "/events?topic=items/**")

@@ -16,7 +16,7 @@ struct ResumeTests {
     func resumeAfterGatewayRestart() async throws {
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
-        try await TestDatabase.with("restart", config: { try TestConfig.make(database: $0) }) { database, config in
+        try await TestDatabase.with("restart") { database, config in
             let lastSeen = try await LiveGateway.with(config) { live in
                 try await live.waitUntilReady(client: client)
                 var (_, iterator) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
@@ -59,7 +59,9 @@ struct ResumeTests {
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
         do {
-            let url = try await TestDatabase.with("pgrestart", on: cluster, config: { try TestConfig.make(database: $0) }) { database, config in
+            let url = try await TestDatabase.with("pgrestart", on: cluster) {
+                database,
+                config in
                 try await LiveGateway.with(config) { live in
                     try await live.waitUntilReady(client: client)
                     var (_, iterator) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
@@ -92,7 +94,7 @@ struct ResumeTests {
     func lowerStartCommitsLast() async throws {
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
-        try await TestDatabase.with("order", config: { try TestConfig.make(database: $0) }) { database, config in
+        try await TestDatabase.with("order") { database, config in
             try await TestDatabase.connect(database.url) { other in
                 try await LiveGateway.with(config) { live in
                     try await live.waitUntilReady(client: client)

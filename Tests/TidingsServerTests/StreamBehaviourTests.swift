@@ -15,7 +15,7 @@ struct StreamBehaviourTests {
         let stream = StreamSettings(heartbeat: .milliseconds(400), retry: .seconds(2), maxSelectors: 32, buffer: 1024)
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
-        try await TestDatabase.with("heartbeat", config: { try TestConfig.make(database: $0, stream: stream) }) { _, config in
+        try await TestDatabase.with("heartbeat", stream: stream) { _, config in
             try await LiveGateway.with(config) { live in
                 try await live.waitUntilReady(client: client)
                 var (_, messages) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
@@ -35,7 +35,7 @@ struct StreamBehaviourTests {
     func badRequests() async throws {
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
-        try await TestDatabase.with("badreq", config: { try TestConfig.make(database: $0) }) { _, config in
+        try await TestDatabase.with("badreq") { _, config in
             try await LiveGateway.with(config) { live in
                 let cases: [(String, [(String, String)], Int, String)] = [
                     ("/events", [], 400, "missing_topic"),
@@ -70,7 +70,7 @@ struct StreamBehaviourTests {
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
         do {
-            try await TestDatabase.with("down", on: cluster, config: { try TestConfig.make(database: $0) }) { database, config in
+            try await TestDatabase.with("down", on: cluster) { database, config in
                 try await cluster.stopServer()
                 try await LiveGateway.with(config) { live in
                     let ready = try await client.execute(HTTPClientRequest(url: live.baseURL + "/readyz"), timeout: .seconds(10))

@@ -70,7 +70,10 @@ struct TokenVerifier: Sendable {
     func verify(_ token: String, now: Date = Date()) async throws(APIError) -> Verified {
         let header = try Self.header(of: token)
         guard header.alg == settings.algorithm.rawValue else {
-            throw .unauthorized("token algorithm '\(header.alg.prefix(16))' is not accepted; this gateway accepts \(settings.algorithm.rawValue) only", invalidToken: true)
+            throw .unauthorized(
+                "token algorithm '\(header.alg.prefix(16))' is not accepted; this gateway accepts \(settings.algorithm.rawValue) only",
+                invalidToken: true
+            )
         }
         let claims: TokenClaims
         do {

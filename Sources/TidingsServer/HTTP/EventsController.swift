@@ -31,7 +31,10 @@ struct EventsController: Sendable {
             let detail = "topic selector '\(refused)' matches no topic this \(access.hasToken ? "token" : "request") may subscribe to"
             throw access.hasToken
                 ? APIError.forbidden(detail)
-                : APIError.unauthorized(detail + "; send a token (Authorization: Bearer, access_token or the tidings_token cookie)", invalidToken: false)
+                : APIError.unauthorized(
+                    detail + "; send a token (Authorization: Bearer, access_token or the tidings_token cookie)",
+                    invalidToken: false
+                )
         }
         let channel = context.channel
         let (subscriber, cursor) = hub.subscribe(

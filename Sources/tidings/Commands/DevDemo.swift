@@ -34,7 +34,9 @@ struct DevDemo {
             tls: TLSFiles(certificate: files.certificate, key: files.key),
             postgres: PostgresSettings(url: database),
             auth: AuthSettings(jwt: JWTSettings(key: .secret(secret))),
-            topics: [.table(TableCapture(table: TableName(schema: "public", name: "todos"), topics: [try TopicTemplate(parsing: "todos/{id}")]))]
+            topics: [
+                .table(TableCapture(table: TableName(schema: "public", name: "todos"), topics: [try TopicTemplate(parsing: "todos/{id}")]))
+            ]
         )
         _ = try await Migrator(url: database, logger: logger, configFile: "tidings dev").migrate(config: config)
         let token = try await TokenMinter(settings: config.auth.jwt).mint(

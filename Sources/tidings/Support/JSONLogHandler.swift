@@ -20,7 +20,11 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var object: [String: String] = [
-            "time": ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds]),
+            "time": ISO8601DateFormatter.string(
+                from: Date(),
+                timeZone: .gmt,
+                formatOptions: [.withInternetDateTime, .withFractionalSeconds]
+            ),
             "level": event.level.rawValue,
             "label": label,
             "message": event.message.description,

@@ -7,6 +7,7 @@ import PostgresNIO
 import ServiceLifecycle
 import TidingsCore
 import TidingsPostgres
+
 @testable import TidingsServer
 
 /// A gateway running on an ephemeral loopback port for the length of a test body.

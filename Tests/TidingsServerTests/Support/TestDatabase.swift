@@ -10,12 +10,14 @@ struct TestDatabase: Sendable {
     let url: PostgresURL
     let connection: PostgresConnection
 
-    /// Creates the database (on `cluster`, or the shared test cluster), migrates it for the
-    /// config `makeConfig` returns, runs `body`, and closes the connection on every path.
+    /// Creates the database (on `cluster`, or the shared test cluster), migrates it for
+    /// ``TestConfig/make(database:tls:public:stream:)`` with these settings, runs `body`, and
+    /// closes the connection on every path.
     static func with<Result: Sendable>(
         _ prefix: String,
         on cluster: EphemeralCluster? = nil,
-        config makeConfig: (PostgresURL) throws -> TidingsConfig,
+        tls: TLSFiles? = nil,
+        stream: StreamSettings = StreamSettings(),
         _ body: (TestDatabase, TidingsConfig) async throws -> Result
     ) async throws -> Result {
         let url: PostgresURL
@@ -24,7 +26,7 @@ struct TestDatabase: Sendable {
         } else {
             url = try await TestPostgres.freshDatabase(prefix)
         }
-        let config = try makeConfig(url)
+        let config = try TestConfig.make(database: url, tls: tls, stream: stream)
         return try await connect(url) { database in
             try await database.execute(TestConfig.createTable)
             _ = try await Migrator(url: url, logger: LiveGateway.logger).migrate(config: config)
@@ -52,7 +54,10 @@ struct TestDatabase: Sendable {
 
     /// Inserts item `id` in its own transaction (or the open one).
     func insert(_ id: Int, group: Int = 1, note: String = "n") async throws {
-        try await connection.query("INSERT INTO public.items (id, group_id, note) VALUES (\(id), \(group), \(note))", logger: LiveGateway.logger)
+        try await connection.query(
+            "INSERT INTO public.items (id, group_id, note) VALUES (\(id), \(group), \(note))",
+            logger: LiveGateway.logger
+        )
     }
 
     /// Runs `sql` (trusted test text).
