@@ -90,3 +90,20 @@ import TidingsCore
         )
     }
 }
+
+@Suite("HMAC secret length")
+struct HMACSecretLengthTests {
+    @Test("a secret shorter than the hash output is refused with its line and a fix")
+    func shortSecretRefused() {
+        var environment = ConfigFixture.environment
+        environment["TIDINGS_JWT_SECRET"] = "short"
+        #expect(throws: ConfigErrors.self) { try ConfigLoader.parse(yaml: ConfigFixture.shortForm, file: "t.yaml", environment: environment) }
+        do {
+            _ = try ConfigLoader.parse(yaml: ConfigFixture.shortForm, file: "t.yaml", environment: environment)
+        } catch {
+            #expect(error.errors.count == 1)
+            #expect(error.errors.first?.message.contains("at least 32") == true)
+            #expect(error.errors.first?.fix.contains("openssl rand") == true)
+        }
+    }
+}

@@ -73,6 +73,16 @@ extension ConfigReader {
             else {
                 return nil
             }
+            // An HMAC key shorter than its hash output is weak, and jwt-kit refuses it.
+            let minimum = algorithm == .hs256 ? 32 : algorithm == .hs384 ? 48 : 64
+            guard secret.utf8.count >= minimum else {
+                report(
+                    node,
+                    "the \(name) secret is \(secret.utf8.count) bytes; it must be at least \(minimum)",
+                    fix: "use a random secret of \(minimum) bytes or more, e.g. the output of `openssl rand -hex \(minimum)`"
+                )
+                return nil
+            }
             return .secret(secret)
         }
         if let misplaced = jwt.entries["secret"] {

@@ -27,8 +27,7 @@ struct DevDemo {
 
         let certificate = try SelfSignedCertificate()
         let files = try certificate.write(to: cluster.baseDirectory)
-        var secretBytes = SystemRandomNumberGenerator()
-        let secret = (0..<4).map { _ in String(secretBytes.next(), radix: 16) }.joined()
+        let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let config = TidingsConfig(
             listen: ListenAddress(host: "127.0.0.1", port: port),
             tls: TLSFiles(certificate: files.certificate, key: files.key),
