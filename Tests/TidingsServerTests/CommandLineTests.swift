@@ -103,6 +103,19 @@ struct CommandLineTests {
         #expect(result.stdout.contains("groups/{group_id}/items"))
     }
 
+    @Test("serve exits 1 naming the certificate file when it is missing")
+    func serveMissingCertificate() async throws {
+        let yaml = Self.configYAML(database: PostgresURL(host: "127.0.0.1", user: "u", database: "d"), port: 8443)
+            .replacingOccurrences(of: "tls: off", with: "tls: {certificate: /nonexistent/server.crt, key: /nonexistent/server.key}")
+        let file = try TidingsBinary.writeTemporary(yaml)
+        let result = try await TidingsBinary.runWithEnvironment(
+            ["serve", "--config", file],
+            ["TIDINGS_TEST_SECRET": "x-secret-x-secret-x-secret-x-secret-01"]
+        )
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("/nonexistent/server.crt"))
+    }
+
     @Test("migrate exits 2 with a message when PostgreSQL cannot be reached")
     func migrateUnreachable() async throws {
         let port = try TidingsBinary.freePort()

@@ -74,7 +74,7 @@ public final class Hub: ChangeSink {
 
     /// Registers a stream. Live events are queued from now on; the returned cursor is the last
     /// event already handed out (`nil` before the feed has started: see ``startCursor()``).
-    func subscribe(
+    public func subscribe(
         grant: Grant,
         capacity: Int,
         expiresAt: ContinuousClock.Instant?,
@@ -99,7 +99,7 @@ public final class Hub: ChangeSink {
     }
 
     /// Removes a stream; safe to call more than once.
-    func unsubscribe(_ subscriber: Subscriber) {
+    public func unsubscribe(_ subscriber: Subscriber) {
         let removed = state.withLock { state -> Bool in
             guard state.subscribers[subscriber.id] != nil else { return false }
             Self.remove(subscriber, from: &state)

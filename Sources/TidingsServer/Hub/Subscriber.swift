@@ -13,7 +13,7 @@ import TidingsCore
 ///
 /// `@unchecked Sendable`: ``lastQueuedID`` is read and written only under ``Hub``'s lock; the
 /// rest of the state is inside `state`'s `Mutex`.
-final class Subscriber: @unchecked Sendable {
+public final class Subscriber: @unchecked Sendable {
     /// Why a stream ends.
     enum Ending: Sendable, Equatable {
         /// It fell `capacity` events behind.
