@@ -97,7 +97,9 @@ struct HMACSecretLengthTests {
     func shortSecretRefused() {
         var environment = ConfigFixture.environment
         environment["TIDINGS_JWT_SECRET"] = "short"
-        #expect(throws: ConfigErrors.self) { try ConfigLoader.parse(yaml: ConfigFixture.shortForm, file: "t.yaml", environment: environment) }
+        #expect(throws: ConfigErrors.self) {
+            try ConfigLoader.parse(yaml: ConfigFixture.shortForm, file: "t.yaml", environment: environment)
+        }
         do {
             _ = try ConfigLoader.parse(yaml: ConfigFixture.shortForm, file: "t.yaml", environment: environment)
         } catch {

@@ -33,7 +33,8 @@ struct CommandLineTests {
             let serve = Process()
             serve.executableURL = URL(fileURLWithPath: try TidingsBinary.path)
             serve.arguments = ["serve", "--config", file, "--log-level", "warning"]
-            serve.environment = ProcessInfo.processInfo.environment.merging(["TIDINGS_TEST_SECRET": "cli-secret-cli-secret-cli-secret-0123"]) { _, new in new }
+            serve.environment = ProcessInfo.processInfo.environment.merging(["TIDINGS_TEST_SECRET": "cli-secret-cli-secret-cli-secret-0123"]
+            ) { _, new in new }
             serve.standardError = FileHandle.nullDevice
             try serve.run()
             let exited: AsyncStream<Int32> = AsyncStream { continuation in
@@ -97,7 +98,10 @@ struct CommandLineTests {
         let file = try TidingsBinary.writeTemporary(
             Self.configYAML(database: PostgresURL(host: "127.0.0.1", user: "u", database: "d"), port: 8443)
         )
-        let result = try await TidingsBinary.runWithEnvironment(["check", "--config", file], ["TIDINGS_TEST_SECRET": "x-secret-x-secret-x-secret-x-secret-01"])
+        let result = try await TidingsBinary.runWithEnvironment(
+            ["check", "--config", file],
+            ["TIDINGS_TEST_SECRET": "x-secret-x-secret-x-secret-x-secret-01"]
+        )
         #expect(result.status == 0)
         #expect(result.stdout.contains("items.insert"))
         #expect(result.stdout.contains("groups/{group_id}/items"))
@@ -122,7 +126,10 @@ struct CommandLineTests {
         let file = try TidingsBinary.writeTemporary(
             Self.configYAML(database: PostgresURL(host: "127.0.0.1", port: port, user: "u", database: "d"), port: 8443)
         )
-        let result = try await TidingsBinary.runWithEnvironment(["migrate", "--config", file], ["TIDINGS_TEST_SECRET": "x-secret-x-secret-x-secret-x-secret-01"])
+        let result = try await TidingsBinary.runWithEnvironment(
+            ["migrate", "--config", file],
+            ["TIDINGS_TEST_SECRET": "x-secret-x-secret-x-secret-x-secret-01"]
+        )
         #expect(result.status == 2)
         #expect(!result.stderr.isEmpty)
     }
@@ -130,7 +137,10 @@ struct CommandLineTests {
 
 extension TidingsBinary {
     /// ``run(_:)`` with extra environment variables.
-    static func runWithEnvironment(_ arguments: [String], _ extra: [String: String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    static func runWithEnvironment(
+        _ arguments: [String],
+        _ extra: [String: String]
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
         for (name, value) in extra { setenv(name, value, 1) }
         return try await run(arguments)
     }
