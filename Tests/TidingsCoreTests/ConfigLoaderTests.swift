@@ -102,7 +102,14 @@ import TidingsCore
         #expect(config.listen == ListenAddress(host: "::1", port: 9000))
         #expect(
             config.auth.jwt
-                == JWTSettings(algorithm: .hs512, key: .secret("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"), issuer: "iss", audience: "aud", claim: "rights", leeway: .zero)
+                == JWTSettings(
+                    algorithm: .hs512,
+                    key: .secret(String(repeating: "k", count: 64)),
+                    issuer: "iss",
+                    audience: "aud",
+                    claim: "rights",
+                    leeway: .zero
+                )
         )
         #expect(config.auth.public.map(\.description) == ["news/*", "status"])
         #expect(config.auth.maxStreamsPerToken == 4)
