@@ -19,7 +19,7 @@ struct BackpressureTests {
                 try await live.waitUntilReady(client: client)
                 let stalled = try StalledSocket(port: live.port, path: "/events?topic=items/**")
                 defer { stalled.close() }
-                stalled.readUntil("retry: 2000")
+                await stalled.readUntil("retry: 2000")
                 var (_, normal) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
                 #expect(try await normal.next() == .retry(2000))
                 #expect(live.gateway.hub.subscriberCount == 2)
@@ -67,8 +67,17 @@ final class StalledSocket: @unchecked Sendable {
         _ = request.withCString { send(descriptor, $0, strlen($0), 0) }
     }
 
-    /// Reads (a little at a time) until `marker` has arrived: the stream is registered.
-    func readUntil(_ marker: String) {
+    /// Reads, on a thread of its own, until `marker` has arrived: the stream is registered.
+    func readUntil(_ marker: String) async {
+        await withCheckedContinuation { continuation in
+            Thread {
+                self.blockingReadUntil(marker)
+                continuation.resume()
+            }.start()
+        }
+    }
+
+    private func blockingReadUntil(_ marker: String) {
         var seen: [UInt8] = []
         var byte: UInt8 = 0
         while !String(decoding: seen, as: UTF8.self).contains(marker) {

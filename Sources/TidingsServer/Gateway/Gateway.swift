@@ -49,12 +49,16 @@ public struct Gateway: Sendable {
             throw GatewayStartupError(error.description)
         }
         let router = Router(context: GatewayRequestContext.self)
+        // Middleware applies only to routes registered after it.
+        router.add(middleware: RequestLogMiddleware())
+        if let cors = CORSPolicy(config.cors) { router.add(middleware: CORSMiddleware(policy: cors)) }
         HealthController(feed: feed).register(on: router)
         EventsController(
             hub: hub,
             replay: LogReplay(client: client, logger: logger),
             authenticator: Authenticator(verifier: verifier, publicSelectors: config.auth.public),
-            stream: config.stream
+            stream: config.stream,
+            limiter: StreamLimiter(limit: config.auth.maxStreamsPerToken)
         ).register(on: router)
 
         let server: HTTPServerBuilder

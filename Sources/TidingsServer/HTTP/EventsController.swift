@@ -12,6 +12,7 @@ struct EventsController: Sendable {
     let replay: LogReplay
     let authenticator: Authenticator
     let stream: StreamSettings
+    let limiter: StreamLimiter
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("events") { request, context in try await events(request: request, context: context) }
@@ -36,20 +37,27 @@ struct EventsController: Sendable {
                     invalidToken: false
                 )
         }
+        // Taken last: nothing after this throws, so every slot is released by the body below.
+        let slot = try limiter.acquire(token: access.token)
         let channel = context.channel
-        let (subscriber, cursor) = hub.subscribe(
-            grant: grant,
-            capacity: stream.buffer,
-            expiresAt: access.expiresAt,
-            closeConnection: { channel.close(promise: nil) }
-        )
-        let writerLoop = StreamWriter(hub: hub, replay: replay, subscriber: subscriber, logger: context.logger)
         let retry = SSEFrame.retry(stream.retry)
+        let logger = context.logger
         return Response(
             status: .ok,
             headers: Self.headers,
             body: ResponseBody { writer in
-                defer { hub.unsubscribe(subscriber) }
+                // Registered here, not before: a client gone before the body runs leaves nothing behind.
+                let (subscriber, cursor) = hub.subscribe(
+                    grant: grant,
+                    capacity: stream.buffer,
+                    expiresAt: access.expiresAt,
+                    closeConnection: { channel.close(promise: nil) }
+                )
+                let writerLoop = StreamWriter(hub: hub, replay: replay, subscriber: subscriber, logger: logger)
+                defer {
+                    hub.unsubscribe(subscriber)
+                    slot?.release()
+                }
                 try await writer.write(retry)
                 try await request.body.consumeWithInboundCloseHandler { _ in
                     try await withGracefulShutdownHandler {

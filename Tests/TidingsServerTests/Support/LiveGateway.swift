@@ -24,9 +24,11 @@ struct LiveGateway: Sendable {
         return logger
     }()
 
-    /// Starts the gateway for `config`, runs `body`, then shuts it down gracefully and waits.
+    /// Starts the gateway for `config` (logging to `logger`), runs `body`, then shuts it down
+    /// gracefully and waits.
     static func with<Result: Sendable>(
         _ config: TidingsConfig,
+        logger: Logger = LiveGateway.logger,
         _ body: (LiveGateway) async throws -> Result
     ) async throws -> Result {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)

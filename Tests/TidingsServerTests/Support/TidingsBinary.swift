@@ -6,9 +6,13 @@ enum TidingsBinary {
     static var path: String {
         get throws {
             let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            // The package root, from this file's place in Tests/TidingsServerTests/Support.
+            let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent()
             let candidates = [
                 bundleDirectory.appendingPathComponent("tidings").path,
                 bundleDirectory.deletingLastPathComponent().appendingPathComponent("tidings").path,
+                packageRoot.appendingPathComponent(".build/debug/tidings").path,
             ]
             guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
                 throw TestFailure("the tidings executable was not built (looked in \(candidates)); run swift build first")

@@ -1,0 +1,60 @@
+import HTTPTypes
+import TidingsCore
+
+/// Which browser origins may call the gateway (`cors.origins`), and the headers that tell a
+/// browser so.
+///
+/// Credentials are always allowed, because the `tidings_token` cookie is one way to send a token;
+/// so the answer names the request's own origin, never `*`, even when the config lists `*`.
+/// The origin `null` (sandboxed frames, `file:` pages) is admitted only when listed by name: `*`
+/// does not cover it, since any page can make itself `null`.
+struct CORSPolicy: Sendable {
+    private let origins: Set<String>
+    private let allowsAnyOrigin: Bool
+
+    static let allowedMethods = "GET, POST, OPTIONS"
+    static let allowedHeaders = "Authorization, Content-Type, Last-Event-ID"
+    static let exposedHeaders = "WWW-Authenticate, ETag"
+    static let maxAgeSeconds = 600
+
+    /// The policy for `settings`; `nil` when no origin is configured (no CORS at all).
+    init?(_ settings: CORSSettings) {
+        guard !settings.origins.isEmpty else { return nil }
+        self.allowsAnyOrigin = settings.origins.contains("*")
+        self.origins = Set(settings.origins.filter { $0 != "*" }.map(Self.normalized))
+    }
+
+    /// Whether a request from `origin` may read the gateway's responses.
+    func allows(_ origin: String) -> Bool {
+        let origin = Self.normalized(origin)
+        if origins.contains(origin) { return true }
+        return allowsAnyOrigin && origin != "null"
+    }
+
+    /// Headers for an ordinary response (a stream or an error) to an allowed `origin`.
+    func responseHeaders(origin: String) -> HTTPFields {
+        [
+            .accessControlAllowOrigin: origin,
+            .accessControlAllowCredentials: "true",
+            .accessControlExposeHeaders: Self.exposedHeaders,
+        ]
+    }
+
+    /// Headers answering a preflight from an allowed `origin`.
+    func preflightHeaders(origin: String) -> HTTPFields {
+        [
+            .accessControlAllowOrigin: origin,
+            .accessControlAllowCredentials: "true",
+            .accessControlAllowMethods: Self.allowedMethods,
+            .accessControlAllowHeaders: Self.allowedHeaders,
+            .accessControlMaxAge: String(Self.maxAgeSeconds),
+        ]
+    }
+
+    /// Browsers send scheme and host in lower case and no trailing slash; config files may not.
+    private static func normalized(_ origin: String) -> String {
+        var origin = origin.lowercased()
+        while origin.hasSuffix("/") { origin.removeLast() }
+        return origin
+    }
+}
