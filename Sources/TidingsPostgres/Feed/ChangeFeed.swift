@@ -22,6 +22,9 @@ public final class ChangeFeed: Service {
     private let logger: Logger
     private let batchSize: Int
     private let pollInterval: Duration
+    /// A read that takes longer is taken for a dead connection (a half-open socket answers
+    /// nothing), and the feed reconnects.
+    private let queryTimeout: Duration
     private let machine: Mutex<FeedStateMachine>
     private let connectionCounter = Atomic<Int>(0)
     /// Readiness, cursor and counters for `/readyz` and the metrics.
@@ -43,6 +46,7 @@ public final class ChangeFeed: Service {
         self.logger = logger
         self.batchSize = batchSize
         self.pollInterval = pollInterval
+        self.queryTimeout = max(pollInterval * 2, .seconds(10))
         self.machine = Mutex(FeedStateMachine(backoff: backoff))
     }
 
@@ -132,8 +136,11 @@ public final class ChangeFeed: Service {
             sink.start(after: cursor)
         }
         while true {
-            let rows = try await connection.query(ChangeLogQuery.query(after: cursor, limit: batchSize), logger: logger)
-            let changes = try await ChangeLogQuery.decode(rows)
+            let after = cursor
+            let changes = try await withDeadline(queryTimeout) {
+                let rows = try await connection.query(ChangeLogQuery.query(after: after, limit: self.batchSize), logger: self.logger)
+                return try await ChangeLogQuery.decode(rows)
+            }
             guard let last = changes.last else { return }
             sink.receive(changes)
             cursor = last.id
@@ -151,4 +158,19 @@ public final class ChangeFeed: Service {
 public struct ChangeFeedError: Error, Sendable, CustomStringConvertible {
     public let description: String
     static let notificationsEnded = ChangeFeedError(description: "the notification stream ended")
+    static let queryTimedOut = ChangeFeedError(description: "a read of the change log did not answer in time")
+}
+
+/// Runs `operation`, throwing ``ChangeFeedError/queryTimedOut`` if it takes longer than `limit`.
+func withDeadline<Result: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> Result) async throws -> Result {
+    try await withThrowingTaskGroup(of: Result?.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let result = first else { throw ChangeFeedError.queryTimedOut }
+        return result
+    }
 }

@@ -16,51 +16,40 @@ struct StreamWriter: Sendable {
     let subscriber: Subscriber
     let logger: Logger
 
+    /// Writes the delivered events of `(after, through]` from the log; returns the new last id.
+    private func fillGap(after: Int64, through: Int64, writer: inout any ResponseBodyWriter) async throws -> Int64 {
+        guard through > after else { return after }
+        try await replay.replay(
+            after: after,
+            through: through,
+            grant: subscriber.grant,
+            isCancelled: { subscriber.hasEnded },
+            write: { frames in
+                subscriber.beginWrite()
+                try await writer.write(contentsOf: frames)
+                subscriber.endWrite()
+            }
+        )
+        return through
+    }
+
     func run(writer: inout any ResponseBodyWriter, resumeAfter lastEventID: Int64?, cursor: Int64?) async throws {
         // Events up to the cursor at registration predate a fresh stream.
         var lastWritten = lastEventID ?? cursor ?? Int64.min
         if let lastEventID {
-            lastWritten = lastEventID
             let through: Int64
             if let cursor {
                 through = cursor
             } else {
                 through = await hub.startCursor()
             }
-            if through > lastEventID {
-                try await replay.replay(
-                    after: lastEventID,
-                    through: through,
-                    grant: subscriber.grant,
-                    isCancelled: { subscriber.hasEnded },
-                    write: { frames in
-                        subscriber.beginWrite()
-                        try await writer.write(contentsOf: frames)
-                        subscriber.endWrite()
-                    }
-                )
-                lastWritten = through
-            }
+            lastWritten = try await fillGap(after: lastEventID, through: through, writer: &writer)
         }
         while true {
             switch await subscriber.next() {
             case .lagged:
                 if lastWritten == .min { lastWritten = await hub.startCursor() }
-                let through = hub.cursor ?? lastWritten
-                if through > lastWritten {
-                    try await replay.replay(
-                        after: lastWritten,
-                        through: through,
-                        grant: subscriber.grant,
-                        isCancelled: { subscriber.hasEnded },
-                        write: { frames in
-                            subscriber.beginWrite()
-                            try await writer.write(contentsOf: frames)
-                            subscriber.endWrite()
-                        }
-                    )
-                    lastWritten = through
-                }
+                lastWritten = try await fillGap(after: lastWritten, through: hub.cursor ?? lastWritten, writer: &writer)
             case .frames(let frames):
                 guard let newest = frames.last?.id, newest > lastWritten else { continue }
                 subscriber.beginWrite()

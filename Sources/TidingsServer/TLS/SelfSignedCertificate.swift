@@ -47,7 +47,10 @@ public struct SelfSignedCertificate: Sendable {
         let certificatePath = (directory as NSString).appendingPathComponent("server.crt")
         let keyPath = (directory as NSString).appendingPathComponent("server.key")
         try certificatePEM.write(toFile: certificatePath, atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: keyPath, contents: Data(privateKeyPEM.utf8), attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: keyPath, contents: Data(privateKeyPEM.utf8), attributes: [.posixPermissions: 0o600])
+        else {
+            throw GatewayStartupError("cannot write the private key to \(keyPath)")
+        }
         return (certificatePath, keyPath)
     }
 }
