@@ -25,6 +25,8 @@ public final class ChangeFeed: Service {
     /// A read that takes longer is taken for a dead connection (a half-open socket answers
     /// nothing), and the feed reconnects.
     private let queryTimeout: Duration
+    /// When the read in flight began; `nil` between reads.
+    private let readStartedAt = Mutex<ContinuousClock.Instant?>(nil)
     private let machine: Mutex<FeedStateMachine>
     private let connectionCounter = Atomic<Int>(0)
     /// Readiness, cursor and counters for `/readyz` and the metrics.
@@ -94,6 +96,7 @@ public final class ChangeFeed: Service {
     }
 
     private func readOnWakeUp(connection: PostgresConnection, notifications: PostgresNotificationSequence) async throws {
+        readStartedAt.withLock { $0 = nil }
         let (wakeUps, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -103,6 +106,10 @@ public final class ChangeFeed: Service {
             group.addTask {
                 while true {
                     try await Task.sleep(for: self.pollInterval)
+                    // A read stuck past the timeout means a dead connection: give up on it.
+                    if let started = self.readStartedAt.withLock({ $0 }), .now - started > self.queryTimeout {
+                        throw ChangeFeedError.queryTimedOut
+                    }
                     wakeUp.yield()
                 }
             }
@@ -116,8 +123,15 @@ public final class ChangeFeed: Service {
                     try await self.catchUp(connection: connection, start: .after(cursor))
                 }
             }
-            defer { group.cancelAll() }
-            try await group.next()
+            do {
+                try await group.next()
+            } catch {
+                // Children blocked on the connection only end once it is closed; the group waits for them.
+                group.cancelAll()
+                try? await connection.close()
+                throw error
+            }
+            group.cancelAll()
         }
     }
 
@@ -136,11 +150,10 @@ public final class ChangeFeed: Service {
             sink.start(after: cursor)
         }
         while true {
-            let after = cursor
-            let changes = try await withDeadline(queryTimeout) {
-                let rows = try await connection.query(ChangeLogQuery.query(after: after, limit: self.batchSize), logger: self.logger)
-                return try await ChangeLogQuery.decode(rows)
-            }
+            readStartedAt.withLock { $0 = .now }
+            let rows = try await connection.query(ChangeLogQuery.query(after: cursor, limit: batchSize), logger: logger)
+            let changes = try await ChangeLogQuery.decode(rows)
+            readStartedAt.withLock { $0 = nil }
             guard let last = changes.last else { return }
             sink.receive(changes)
             cursor = last.id
@@ -159,18 +172,4 @@ public struct ChangeFeedError: Error, Sendable, CustomStringConvertible {
     public let description: String
     static let notificationsEnded = ChangeFeedError(description: "the notification stream ended")
     static let queryTimedOut = ChangeFeedError(description: "a read of the change log did not answer in time")
-}
-
-/// Runs `operation`, throwing ``ChangeFeedError/queryTimedOut`` if it takes longer than `limit`.
-func withDeadline<Result: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> Result) async throws -> Result {
-    try await withThrowingTaskGroup(of: Result?.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let result = first else { throw ChangeFeedError.queryTimedOut }
-        return result
-    }
 }
