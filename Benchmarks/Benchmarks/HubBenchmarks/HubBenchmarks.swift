@@ -10,7 +10,10 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(3)
     )
 
-    let data = ByteBuffer(string: #"{"at": "2026-11-26T19:00:00.123456Z", "id": 1, "new": {"id": 42, "t": 1764183600000000}, "op": "insert", "table": "public.orders", "topics": ["orders/42"]}"#)
+    let data = ByteBuffer(
+        string:
+            #"{"at": "2026-11-26T19:00:00.123456Z", "id": 1, "new": {"id": 42, "t": 1764183600000000}, "op": "insert", "table": "public.orders", "topics": ["orders/42"]}"#
+    )
     let topics = [try! Topic(validating: "orders/42"), try! Topic(validating: "customers/7/orders")]
 
     Benchmark("Hub fan-out: 1 event to 10,000 subscribers", configuration: .init(scalingFactor: .one)) { benchmark in
