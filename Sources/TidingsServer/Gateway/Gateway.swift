@@ -26,11 +26,14 @@ public struct Gateway: Sendable {
     /// - Parameters:
     ///   - onServerRunning: called with the bound channel once the server listens (tests use
     ///     it to learn an ephemeral port).
+    ///   - extraRoutes: adds routes of the caller's own (`tidings dev` serves its demo page),
+    ///     after the gateway's and behind the same logging and CORS middleware.
     /// - Throws: ``GatewayStartupError`` for a missing or unreadable certificate, key or key file.
     public init(
         config: TidingsConfig,
         logger: Logger,
-        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
+        extraRoutes: (Router<GatewayRequestContext>) -> Void = { _ in }
     ) async throws(GatewayStartupError) {
         self.config = config
         let hub = Hub()
@@ -60,6 +63,7 @@ public struct Gateway: Sendable {
             stream: config.stream,
             limiter: StreamLimiter(limit: config.auth.maxStreamsPerToken)
         ).register(on: router)
+        extraRoutes(router)
 
         let server: HTTPServerBuilder
         if let files = config.tls {

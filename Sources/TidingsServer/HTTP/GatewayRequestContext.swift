@@ -3,11 +3,13 @@ import NIOCore
 
 /// The request context of every route: Hummingbird's basics plus the channel, which a stream
 /// closes when its subscriber is cut off while a write is stuck on an unread socket.
-struct GatewayRequestContext: RequestContext {
-    var coreContext: CoreRequestContextStorage
+///
+/// Public so that a caller can add routes of its own (``Gateway/init(config:logger:onServerRunning:extraRoutes:)``).
+public struct GatewayRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
     let channel: any Channel
 
-    init(source: ApplicationRequestContextSource) {
+    public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.channel = source.channel
     }
