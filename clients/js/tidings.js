@@ -1,0 +1,1 @@
+../../Sources/tidings/Resources/tidings.js
