@@ -85,7 +85,15 @@ let package = Package(
                 "TidingsServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            // The demo page and the JavaScript client (clients/js/tidings.js links here).
+            resources: [.copy("Resources/demo.html"), .copy("Resources/tidings.js")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

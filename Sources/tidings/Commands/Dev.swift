@@ -1,9 +1,12 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PostgresNIO
+import ServiceLifecycle
 import TidingsCore
 import TidingsPostgres
 import TidingsServer
+import UnixSignals
 
 /// `tidings dev`: a throwaway PostgreSQL, a demo table, a certificate and a token: everything
 /// needed to watch rows arrive, in one command.
@@ -40,13 +43,29 @@ struct Dev: AsyncParsableCommand {
 
     private func serve(cluster: EphemeralCluster, logger: Logger) async throws {
         let demo = try await DevDemo.prepare(cluster: cluster, port: port, logger: logger)
+        let assets: DemoAssets
+        do {
+            assets = try DemoAssets.load()
+        } catch {
+            throw fail(error.description)
+        }
+        // The demo page's writes go through a client of their own, beside the gateway's.
+        let database = PostgresClient(configuration: demo.database.clientConfiguration(), backgroundLogger: logger)
         let gateway: Gateway
         do {
-            gateway = try await Gateway(config: demo.config, logger: logger)
+            gateway = try await Gateway(
+                config: demo.config,
+                logger: logger,
+                extraRoutes: { router in
+                    DemoPage(assets: assets, token: demo.token).register(on: router)
+                    DemoTodos(client: database).register(on: router)
+                }
+            )
         } catch {
             throw fail(error.description)
         }
         FileHandle.standardOutput.write(Data(demo.instructions.utf8))
-        try await gateway.run()
+        let group = ServiceGroup(services: [database, gateway.service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
     }
 }

@@ -10,6 +10,10 @@ import TidingsServer
 /// paste where.
 struct DevDemo {
     let config: TidingsConfig
+    /// The demo database, which the demo page's `/dev/todos` writes to.
+    let database: PostgresURL
+    /// Subscribe and publish `todos/**` for 24 hours.
+    let token: String
     let instructions: String
 
     static func prepare(cluster: EphemeralCluster, port: Int, logger: Logger) async throws -> DevDemo {
@@ -48,6 +52,7 @@ struct DevDemo {
 
             Tidings dev is running.
               gateway   https://localhost:\(port)  (self-signed certificate: \(files.certificate))
+              demo page https://localhost:\(port)/  (the todos table, live; accept the certificate warning)
               postgres  \(database.description.replacingOccurrences(of: "?sslmode=disable", with: ""))
 
             Subscribe (in another terminal):
@@ -62,6 +67,6 @@ struct DevDemo {
             Ctrl-C stops the gateway and removes the database.
 
             """
-        return DevDemo(config: config, instructions: instructions)
+        return DevDemo(config: config, database: database, token: token, instructions: instructions)
     }
 }

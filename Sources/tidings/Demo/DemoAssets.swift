@@ -1,0 +1,40 @@
+import Foundation
+
+/// The demo page and the JavaScript client that `tidings dev` serves, read once at startup.
+///
+/// They ship as resources of this target (`Resources/`; `clients/js/tidings.js` links to the
+/// client). They are looked up beside the executable (`tidings_tidings.resources/`), then in
+/// the source tree the binary was built from, without SwiftPM's `Bundle.module`, which calls
+/// `fatalError` when the bundle is missing.
+struct DemoAssets: Sendable {
+    let page: String
+    let client: String
+
+    /// - Throws: ``DemoAssetsMissing`` naming every place it looked.
+    static func load() throws(DemoAssetsMissing) -> DemoAssets {
+        let candidates = [
+            Bundle.main.bundleURL.appendingPathComponent("tidings_tidings.resources").path,
+            // Sources/tidings/Demo/DemoAssets.swift -> Sources/tidings/Resources.
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Resources").path,
+        ]
+        for directory in candidates {
+            if let page = read(directory, "demo.html"), let client = read(directory, "tidings.js") {
+                return DemoAssets(page: page, client: client)
+            }
+        }
+        throw DemoAssetsMissing(places: candidates)
+    }
+
+    private static func read(_ directory: String, _ name: String) -> String? {
+        FileManager.default.contents(atPath: directory + "/" + name).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// The demo page or the client is not where the build put it.
+struct DemoAssetsMissing: Error, CustomStringConvertible {
+    let places: [String]
+    var description: String {
+        "cannot find the demo page (demo.html, tidings.js); looked in \(places.joined(separator: ", "))"
+    }
+}

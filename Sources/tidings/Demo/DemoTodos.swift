@@ -1,0 +1,127 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PostgresNIO
+import TidingsServer
+
+/// `/dev/todos` under `tidings dev`: real row changes for the demo page, so that what it shows
+/// travels the same path as any application's writes (trigger, change log, stream).
+///
+/// - `GET /dev/todos`: `{"rows":[…],"cursor":N}`, the table as of change-log id N (one
+///   statement, one snapshot): a page loads it, then streams from `last_event_id=N`.
+/// - `POST /dev/todos` `{"title":"…"}`: inserts a row, 201 `{"id":N}`.
+/// - `PATCH /dev/todos/{id}` `{"done":true}` and `DELETE /dev/todos/{id}`: 200 `{"id":N}`, 404
+///   for an unknown id.
+///
+/// Bad input gets a 400 JSON error and changes nothing.
+struct DemoTodos: Sendable {
+    let client: PostgresClient
+
+    static let maxBody = 16 * 1024
+    static let maxTitle = 200
+
+    private struct NewTodo: Decodable {
+        var title: String
+    }
+
+    private struct TodoChange: Decodable {
+        var done: Bool
+    }
+
+    func register(on router: Router<GatewayRequestContext>) {
+        let todos = router.group("dev/todos")
+        todos.get { _, context in try await snapshot(logger: context.logger) }
+        todos.post { request, context in
+            let body = try await Self.decode(NewTodo.self, from: request, example: #"{"title":"buy milk"}"#)
+            let title = body.title.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !title.isEmpty, title.count <= Self.maxTitle else {
+                throw DemoInputError.badRequest("title must have 1 to \(Self.maxTitle) characters")
+            }
+            let id = try await one("INSERT INTO public.todos (title) VALUES (\(title)) RETURNING id", logger: context.logger)
+            return Self.json(.created, #"{"id":\#(id ?? 0)}"#)
+        }
+        todos.patch(":id") { request, context in
+            let id = try Self.todoID(context)
+            let body = try await Self.decode(TodoChange.self, from: request, example: #"{"done":true}"#)
+            let changed = try await one("UPDATE public.todos SET done = \(body.done) WHERE id = \(id) RETURNING id", logger: context.logger)
+            guard changed != nil else { throw DemoInputError.notFound("no todo has id \(id)") }
+            return Self.json(.ok, #"{"id":\#(id)}"#)
+        }
+        todos.delete(":id") { _, context in
+            let id = try Self.todoID(context)
+            let deleted = try await one("DELETE FROM public.todos WHERE id = \(id) RETURNING id", logger: context.logger)
+            guard deleted != nil else { throw DemoInputError.notFound("no todo has id \(id)") }
+            return Self.json(.ok, #"{"id":\#(id)}"#)
+        }
+    }
+
+    private func snapshot(logger: Logger) async throws -> Response {
+        let query: PostgresQuery = """
+            SELECT (SELECT coalesce(json_agg(t ORDER BY t.id), '[]'::json) FROM public.todos t)::text,
+                   (SELECT coalesce(max(id), 0) FROM tidings.changes)
+            """
+        let answer = try await database(logger: logger) { client in
+            var result: (String, Int64)?
+            for try await row in try await client.query(query, logger: logger).decode((String, Int64).self) { result = row }
+            return result
+        }
+        guard let (rows, cursor) = answer else { throw Self.unavailable }
+        return Self.json(.ok, #"{"rows":\#(rows),"cursor":\#(cursor)}"#)
+    }
+
+    /// The single `bigint` the statement returns, or nil when it returned no row.
+    private func one(_ query: PostgresQuery, logger: Logger) async throws -> Int64? {
+        try await database(logger: logger) { client in
+            var value: Int64?
+            for try await id in try await client.query(query, logger: logger).decode(Int64.self) { value = id }
+            return value
+        }
+    }
+
+    /// Runs `body`, turning a database failure into a 503 (logged in full, never shown).
+    private func database<Value: Sendable>(logger: Logger, _ body: (PostgresClient) async throws -> Value) async throws -> Value {
+        do {
+            return try await body(client)
+        } catch {
+            logger.error("dev todos: the database refused", metadata: ["error": "\(String(reflecting: error))"])
+            throw Self.unavailable
+        }
+    }
+
+    private static let unavailable = DemoInputError(
+        status: .serviceUnavailable,
+        error: "database_unavailable",
+        detail: "the dev database did not answer; see the tidings dev log"
+    )
+
+    private static func todoID(_ context: GatewayRequestContext) throws -> Int64 {
+        guard let id = context.parameters.get("id", as: Int64.self), id > 0 else {
+            throw DemoInputError.badRequest("the todo id in the path must be a positive integer")
+        }
+        return id
+    }
+
+    private static func decode<Body: Decodable>(_ type: Body.Type, from request: Request, example: String) async throws -> Body {
+        let bytes: ByteBuffer
+        do {
+            bytes = try await request.body.collect(upTo: maxBody)
+        } catch {
+            throw DemoInputError(status: .contentTooLarge, error: "body_too_large", detail: "the body may have at most \(maxBody) bytes")
+        }
+        do {
+            return try JSONDecoder().decode(Body.self, from: Data(bytes.readableBytesView))
+        } catch {
+            throw DemoInputError.badRequest("the body must be JSON like \(example)")
+        }
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: body))
+        )
+    }
+}
