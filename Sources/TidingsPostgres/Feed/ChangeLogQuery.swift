@@ -15,6 +15,16 @@ public enum ChangeLogQuery {
         """
     }
 
+    /// Events after `after` with a topic key among `keys` (all events when `keys` is `nil`), at
+    /// most `limit`, in id order: the candidates of a topic-filtered read (``TopicKeys``).
+    public static func query(after: Int64, keys: [String]?, limit: Int) -> PostgresQuery {
+        guard let keys else { return query(after: after, limit: limit) }
+        return """
+            SELECT id, topics, event, data::text, extract(epoch FROM at)::float8
+            FROM tidings.changes WHERE id > \(after) AND tidings.topic_keys(topics) && \(keys) ORDER BY id LIMIT \(limit)
+            """
+    }
+
     /// Decodes the rows of ``query(after:through:limit:)``; rows whose topics are invalid are
     /// skipped (the log's writers refuse them, so none are expected).
     public static func decode(_ rows: PostgresRowSequence) async throws -> [Change] {

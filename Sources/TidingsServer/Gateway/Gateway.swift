@@ -1,3 +1,4 @@
+import CoreMetrics
 import Hummingbird
 import HummingbirdCore
 import HummingbirdHTTP2
@@ -36,7 +37,8 @@ public struct Gateway: Sendable {
         extraRoutes: (Router<GatewayRequestContext>) -> Void = { _ in }
     ) async throws(GatewayStartupError) {
         self.config = config
-        let hub = Hub()
+        let metrics = GatewayMetrics()
+        let hub = Hub(metrics: metrics.hub)
         let client = PostgresClient(configuration: config.postgres.url.clientConfiguration(), backgroundLogger: logger)
         let connection: PostgresConnection.Configuration
         do {
@@ -56,13 +58,24 @@ public struct Gateway: Sendable {
         router.add(middleware: RequestLogMiddleware())
         if let cors = CORSPolicy(config.cors) { router.add(middleware: CORSMiddleware(policy: cors)) }
         HealthController(feed: feed).register(on: router)
+        let authenticator = Authenticator(verifier: verifier, publicSelectors: config.auth.public)
         EventsController(
             hub: hub,
             replay: LogReplay(client: client, logger: logger),
-            authenticator: Authenticator(verifier: verifier, publicSelectors: config.auth.public),
+            authenticator: authenticator,
             stream: config.stream,
             limiter: StreamLimiter(limit: config.auth.maxStreamsPerToken)
         ).register(on: router)
+        ChangesController(
+            hub: hub,
+            reader: ChangesReader(client: client, logger: logger),
+            authenticator: authenticator,
+            maxSelectors: config.stream.maxSelectors,
+            metrics: metrics
+        ).register(on: router)
+        PublishController(client: client, authenticator: authenticator, maxBody: config.publish.maxBody, metrics: metrics)
+            .register(on: router)
+        MetricsController(metrics: metrics, feed: feed.status).register(on: router)
         extraRoutes(router)
 
         let server: HTTPServerBuilder
@@ -76,12 +89,14 @@ public struct Gateway: Sendable {
         } else {
             server = .http1()
         }
+        let channels = ChannelFeed(channels: config.channels, configuration: connection, hub: hub, logger: logger)
+        let pruner = Pruner(client: client, settings: config.retention, logger: logger) { metrics.eventsPruned.increment(by: $0) }
         let clock = HubClock(hub: hub, heartbeat: config.stream.heartbeat, expiryResolution: .milliseconds(250))
         self.application = Application(
             router: router,
             server: server,
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: "tidings"),
-            services: [client, feed, clock],
+            services: [client, feed, channels, clock, pruner],
             onServerRunning: onServerRunning,
             logger: logger
         )

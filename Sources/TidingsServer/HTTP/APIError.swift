@@ -42,4 +42,9 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     static func notReady(_ detail: String) -> APIError {
         APIError(status: .serviceUnavailable, error: "not_ready", detail: detail)
     }
+
+    /// 503 for `/changes` and `/publish` while PostgreSQL is away (`/events` never answers 5xx).
+    static func unavailable(_ detail: String) -> APIError {
+        APIError(status: .serviceUnavailable, error: "unavailable", detail: detail, headers: [.retryAfter: "2"])
+    }
 }

@@ -27,16 +27,7 @@ struct EventsController: Sendable {
     func events(request: Request, context: GatewayRequestContext) async throws -> Response {
         let parsed = try StreamRequest(request: request, maxSelectors: stream.maxSelectors)
         let access = try await authenticator.access(for: request)
-        let grant = Grant(granted: access.subscribe, requested: parsed.selectors)
-        if let refused = grant.refusedSelectors.first {
-            let detail = "topic selector '\(refused)' matches no topic this \(access.hasToken ? "token" : "request") may subscribe to"
-            throw access.hasToken
-                ? APIError.forbidden(detail)
-                : APIError.unauthorized(
-                    detail + "; send a token (Authorization: Bearer, access_token or the tidings_token cookie)",
-                    invalidToken: false
-                )
-        }
+        let grant = try access.grant(for: parsed.selectors)
         // Taken last: nothing after this throws, so every slot is released by the body below.
         let slot = try limiter.acquire(token: access.token)
         let channel = context.channel

@@ -22,24 +22,36 @@ struct LogReplay: Sendable {
         write: ([ByteBuffer]) async throws -> Void
     ) async throws {
         var cursor = after
-        var backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5))
         while cursor < through {
-            let changes: [Change]
-            do {
-                let rows = try await client.query(ChangeLogQuery.query(after: cursor, through: through, limit: pageSize), logger: logger)
-                changes = try await ChangeLogQuery.decode(rows)
-                backoff.reset()
-            } catch {
-                if isCancelled() || Task.isCancelled { throw CancellationError() }
-                let delay = backoff.next()
-                logger.warning("replay read failed; retrying", metadata: ["error": "\(String(reflecting: error))", "retry_in": "\(delay)"])
-                try await Task.sleep(for: delay)
-                continue
+            let from = cursor
+            let changes = try await retrying(isCancelled: isCancelled) {
+                let rows = try await client.query(ChangeLogQuery.query(after: from, through: through, limit: pageSize), logger: logger)
+                return try await ChangeLogQuery.decode(rows)
             }
             guard let last = changes.last else { return }
             let frames = changes.lazy.filter { grant.delivers($0.topics) }.map { SSEFrame.event(for: $0) }
             if !frames.isEmpty { try await write(Array(frames)) }
             cursor = last.id
+        }
+    }
+
+    /// The retention watermark a resume is checked against.
+    func retentionState(isCancelled: () -> Bool) async throws -> RetentionState {
+        try await retrying(isCancelled: isCancelled) { try await RetentionState.read(from: client, logger: logger) }
+    }
+
+    /// Runs `read` until it succeeds, with backoff; stops when the stream has ended.
+    private func retrying<Value>(isCancelled: () -> Bool, _ read: () async throws -> Value) async throws -> Value {
+        var backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5))
+        while true {
+            do {
+                return try await read()
+            } catch {
+                if isCancelled() || Task.isCancelled { throw CancellationError() }
+                let delay = backoff.next()
+                logger.warning("log read failed; retrying", metadata: ["error": "\(String(reflecting: error))", "retry_in": "\(delay)"])
+                try await Task.sleep(for: delay)
+            }
         }
     }
 }

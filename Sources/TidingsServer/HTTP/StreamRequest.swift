@@ -11,22 +11,7 @@ struct StreamRequest: Sendable {
     /// Reads `topic=` (repeatable) and the resume point.
     /// - Throws: a 400 ``APIError`` naming the bad selector or parameter.
     init(request: Request, maxSelectors: Int) throws(APIError) {
-        let texts = request.uri.queryParameters.getAll("topic").map { String($0) }
-        guard !texts.isEmpty else {
-            throw .badRequest("missing_topic", "name at least one topic selector: /events?topic=orders/42 (repeat topic= for more)")
-        }
-        guard texts.count <= maxSelectors else {
-            throw .badRequest("too_many_selectors", "\(texts.count) selectors requested; at most \(maxSelectors) are allowed per request")
-        }
-        var selectors: [Selector] = []
-        for text in texts {
-            do throws(TopicSyntaxError) {
-                selectors.append(try Selector(parsing: text))
-            } catch {
-                throw .badRequest("bad_selector", "topic selector \(error.description)")
-            }
-        }
-        self.selectors = selectors
+        self.selectors = try SelectorQuery.selectors(in: request, maxSelectors: maxSelectors, endpoint: "/events")
         let header = request.headers[.lastEventID]
         let query = request.uri.queryParameters.get("last_event_id")
         if let text = header ?? query, !text.isEmpty {

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import TidingsCore
+import TidingsPostgres
 
 /// Writes one subscriber's stream: the replay after its `Last-Event-ID`, then live frames,
 /// heartbeats, and the closing event.
@@ -36,7 +37,12 @@ struct StreamWriter: Sendable {
     func run(writer: inout any ResponseBodyWriter, resumeAfter lastEventID: Int64?, cursor: Int64?) async throws {
         // Events up to the cursor at registration predate a fresh stream.
         var lastWritten = lastEventID ?? cursor ?? Int64.min
-        if let lastEventID {
+        if var lastEventID {
+            let retention = try await replay.retentionState(isCancelled: { subscriber.hasEnded })
+            if retention.requiresReset(after: lastEventID) {
+                try await writer.write(SSEFrame.reset(after: lastEventID, oldest: retention.oldest))
+                lastEventID = max(lastEventID, retention.oldest - 1)
+            }
             let through: Int64
             if let cursor {
                 through = cursor
@@ -51,15 +57,17 @@ struct StreamWriter: Sendable {
                 if lastWritten == .min { lastWritten = await hub.startCursor() }
                 lastWritten = try await fillGap(after: lastWritten, through: hub.cursor ?? lastWritten, writer: &writer)
             case .frames(let frames):
-                guard let newest = frames.last?.id, newest > lastWritten else { continue }
+                // Logged frames at or below the last id written came with the replay; live ones never do.
+                let isFresh = { (frame: Subscriber.QueuedFrame) in frame.isLive || frame.id > lastWritten }
+                guard frames.contains(where: isFresh) else { continue }
                 subscriber.beginWrite()
-                if frames[0].id > lastWritten {
+                if frames.allSatisfy(isFresh) {
                     try await writer.write(contentsOf: frames.lazy.map(\.bytes))
                 } else {
-                    try await writer.write(contentsOf: frames.lazy.filter { $0.id > lastWritten }.map(\.bytes))
+                    try await writer.write(contentsOf: frames.lazy.filter(isFresh).map(\.bytes))
                 }
                 subscriber.endWrite()
-                lastWritten = newest
+                lastWritten = max(lastWritten, frames.last(where: { !$0.isLive })?.id ?? .min)
             case .heartbeat:
                 subscriber.beginWrite()
                 try await writer.write(SSEFrame.heartbeat)

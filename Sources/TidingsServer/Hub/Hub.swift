@@ -19,14 +19,17 @@ public final class Hub: ChangeSink {
         var cursor: Int64?
         var startWaiters: [CheckedContinuation<Int64, Never>] = []
         var cutOffCount = 0
+        /// Numbers live events, to queue each once per subscriber.
+        var liveSequence = 0
     }
 
     private let state = Mutex(State())
     private let allocator = ByteBufferAllocator()
     let metrics: HubMetrics
 
-    public init() {
-        self.metrics = HubMetrics()
+    /// - Parameter metrics: where the hub counts; by default the process's metrics system.
+    public init(metrics: HubMetrics = HubMetrics(factory: MetricsSystem.factory)) {
+        self.metrics = metrics
     }
 
     // MARK: ChangeSink
@@ -68,6 +71,27 @@ public final class Hub: ChangeSink {
         if let last = changes.last {
             metrics.deliveryLag.record(max(0, Date().timeIntervalSince1970 - last.committedAt))
         }
+    }
+
+    /// Hands a live event (a NOTIFY channel's payload: no id, not in the log) to the
+    /// subscribers whose grant and request match one of its topics.
+    public func receiveLive(topics: [Topic], frame bytes: ByteBuffer) {
+        let frame = Subscriber.QueuedFrame(id: .min, bytes: bytes, isLive: true)
+        let delivered = state.withLock { state -> Int in
+            state.liveSequence += 1
+            let sequence = state.liveSequence
+            var delivered = 0
+            for topic in topics {
+                state.index.forEachMatch(topic) { _, subscriber in
+                    guard subscriber.lastLiveSequence != sequence else { return }
+                    subscriber.lastLiveSequence = sequence
+                    guard subscriber.grant.isVisible(topics), subscriber.enqueue(frame) == .queued else { return }
+                    delivered += 1
+                }
+            }
+            return delivered
+        }
+        metrics.eventsDelivered.increment(by: delivered)
     }
 
     // MARK: Subscribers
@@ -170,17 +194,4 @@ public final class Hub: ChangeSink {
         }
         for subscriber in all { subscriber.end(.shutdown) }
     }
-}
-
-/// The hub's Prometheus series (SPEC §4 names).
-struct HubMetrics: Sendable {
-    let subscribers = Gauge(label: "tidings_subscribers")
-    let streamsOpened = Counter(label: "tidings_streams_opened_total")
-    let streamsClosed = Counter(label: "tidings_streams_closed_total")
-    let eventsRead = Counter(label: "tidings_events_read_total")
-    let eventsDelivered = Counter(label: "tidings_events_delivered_total")
-    let cutOff = Counter(label: "tidings_subscribers_cut_off_total")
-    /// Overflows a subscriber recovered from by replaying the log.
-    let lagged = Counter(label: "tidings_subscribers_lagged_total")
-    let deliveryLag = Gauge(label: "tidings_delivery_lag_seconds")
 }

@@ -11,7 +11,7 @@ import TidingsCore
 /// stuck across two heartbeat ticks is not reading at all: it is cut off and its connection
 /// closed; its client resumes from the last id it received.
 ///
-/// `@unchecked Sendable`: ``lastQueuedID`` is read and written only under ``Hub``'s lock; the
+/// `@unchecked Sendable`: ``lastQueuedID`` and ``lastLiveSequence`` are read and written only under ``Hub``'s lock; the
 /// rest of the state is inside `state`'s `Mutex`.
 public final class Subscriber: @unchecked Sendable {
     /// Why a stream ends.
@@ -40,8 +40,11 @@ public final class Subscriber: @unchecked Sendable {
 
     /// A frame with the id it carries, so a resuming writer can skip what it already sent.
     struct QueuedFrame: Sendable {
+        /// The change-log id; `Int64.min` for a live channel event, which has none.
         var id: Int64
         var bytes: ByteBuffer
+        /// A channel event: never in the log, so never skipped as already sent.
+        var isLive = false
     }
 
     private struct State {
@@ -65,6 +68,8 @@ public final class Subscriber: @unchecked Sendable {
     private let state = Mutex(State())
     /// The id of the last event queued: deduplicates an event matched by several selectors.
     var lastQueuedID: Int64 = .min
+    /// The hub's sequence number of the last live event queued, for the same purpose.
+    var lastLiveSequence = 0
 
     init(
         id: Int,

@@ -1,0 +1,99 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import PostgresNIO
+import TidingsCore
+import TidingsPostgres
+
+/// `GET /changes`: the events a token may see after an id, from the log, for clients that poll
+/// instead of holding a stream; `wait` long-polls until a matching event commits.
+struct ChangesController: Sendable {
+    let hub: Hub
+    let reader: ChangesReader
+    let authenticator: Authenticator
+    let maxSelectors: Int
+    let metrics: GatewayMetrics
+
+    func register(on router: Router<GatewayRequestContext>) {
+        router.get("changes") { request, context in
+            do {
+                let response = try await changes(request: request, context: context)
+                metrics.countChangesRequest(status: Int(response.status.code))
+                return response
+            } catch let error as APIError {
+                metrics.countChangesRequest(status: Int(error.status.code))
+                throw error
+            }
+        }
+    }
+
+    func changes(request: Request, context: GatewayRequestContext) async throws -> Response {
+        let parsed = try ChangesRequest(request: request, maxSelectors: maxSelectors)
+        let access = try await authenticator.access(for: request)
+        let grant = try access.grant(for: parsed.selectors)
+        let reader = self.reader
+        // Registered before the first read, so an event committed in between still wakes the wait.
+        let waiter = parsed.wait.map { _ in
+            hub.subscribe(grant: grant, capacity: 1, expiresAt: nil, closeConnection: {}).subscriber
+        }
+        defer { if let waiter { hub.unsubscribe(waiter) } }
+        let deadline = parsed.wait.map { ContinuousClock.now + $0 }
+        // Each pass reads the log; without `wait`, or at the deadline, the page is the answer.
+        while true {
+            let page = try await DatabaseCall.run(logger: context.logger) {
+                try await Self.page(for: parsed, grant: grant, reader: reader)
+            }
+            let etag = page.etag(request: parsed, grant: grant)
+            let notModified = parsed.isNotModified(etag: etag)
+            if !page.changes.isEmpty && !notModified { return Self.response(page, etag: etag, notModified: false) }
+            guard await Self.wake(waiter, before: deadline) else {
+                return Self.response(page, etag: etag, notModified: notModified)
+            }
+        }
+    }
+
+    private static func page(for request: ChangesRequest, grant: Grant, reader: ChangesReader) async throws -> ChangesPage {
+        var after = request.after ?? 0
+        var reset: RetentionState?
+        if let requested = request.after {
+            let state = try await RetentionState.read(from: reader.client, logger: reader.logger)
+            if state.requiresReset(after: requested) {
+                reset = state
+                after = max(requested, state.oldest - 1)
+            }
+        }
+        let (changes, next) = try await reader.read(after: after, grant: grant, limit: request.limit)
+        return ChangesPage(changes: changes, next: next, reset: reset)
+    }
+
+    /// Waits until an event the grant delivers reaches the hub; false once the deadline passes
+    /// or the gateway shuts down.
+    private static func wake(_ waiter: Subscriber?, before deadline: ContinuousClock.Instant?) async -> Bool {
+        guard let waiter, let deadline else { return false }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                while true {
+                    switch await waiter.next() {
+                    case .frames, .lagged: return true
+                    case .heartbeat: continue
+                    case .end: return false
+                    }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                return false
+            }
+            let woken = await group.next() ?? false
+            group.cancelAll()
+            return woken
+        }
+    }
+
+    private static func response(_ page: ChangesPage, etag: String, notModified: Bool) -> Response {
+        var headers: HTTPFields = [.eTag: etag, .cacheControl: "private, no-cache"]
+        if notModified { return Response(status: .notModified, headers: headers) }
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: page.body()))
+    }
+}

@@ -1,0 +1,32 @@
+import Logging
+import PostgresNIO
+import TidingsCore
+import TidingsPostgres
+
+/// Reads a `/changes` page from the log: the candidates the topic-key index finds after the
+/// client's id, kept when the grant delivers them, exactly as a stream would.
+struct ChangesReader: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    /// Candidate pages read per request at most, so one request's work stays bounded when the
+    /// index finds many events the grant does not deliver; `next` then says where to go on.
+    var maxPages = 8
+
+    func read(after: Int64, grant: Grant, limit: Int) async throws -> (changes: [Change], next: Int64) {
+        let keys = TopicKeys.keys(for: grant.requested)
+        var cursor = after
+        var delivered: [Change] = []
+        for _ in 0..<maxPages {
+            let rows = try await client.query(ChangeLogQuery.query(after: cursor, keys: keys, limit: limit), logger: logger)
+            let candidates = try await ChangeLogQuery.decode(rows)
+            for change in candidates {
+                cursor = change.id
+                guard grant.delivers(change.topics) else { continue }
+                delivered.append(change)
+                if delivered.count == limit { return (delivered, cursor) }
+            }
+            if candidates.count < limit { break }
+        }
+        return (delivered, cursor)
+    }
+}

@@ -1,0 +1,31 @@
+import Logging
+
+/// Runs a request's database work with a deadline, turning an unreachable PostgreSQL into a
+/// 503 rather than a hanging request or a 500.
+enum DatabaseCall {
+    static func run<Result: Sendable>(
+        timeout: Duration = .seconds(10),
+        logger: Logger,
+        _ body: @escaping @Sendable () async throws -> Result
+    ) async throws(APIError) -> Result {
+        do {
+            return try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask { try await body() }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let result = first else {
+                    throw APIError.unavailable("PostgreSQL did not answer within \(timeout); try again shortly")
+                }
+                return result
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            logger.warning("database call failed", metadata: ["error": "\(String(reflecting: error))"])
+            throw APIError.unavailable("PostgreSQL is not reachable now; try again shortly")
+        }
+    }
+}

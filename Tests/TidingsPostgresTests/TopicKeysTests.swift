@@ -1,0 +1,63 @@
+import PostgresNIO
+import Testing
+import TidingsCore
+import TidingsPostgres
+
+@Suite("Topic-filtered reads of the log", .timeLimit(.minutes(2)))
+struct TopicKeysTests {
+    @Test(
+        "selectors map to the index keys of every topic they can match",
+        arguments: [
+            ("orders/42", ["orders/42"]),
+            ("customers/7/**", ["customers/7", "customers/7/**"]),
+            ("customers/*/orders", ["customers/**"]),
+            ("a/b/*/d/**", ["a/b/**"]),
+        ]
+    )
+    func selectorKeys(selector: String, keys: [String]) throws {
+        #expect(TopicKeys.keys(for: [try Selector(parsing: selector)]) == keys)
+    }
+
+    @Test("a selector without a literal first segment reads the log by id alone")
+    func unindexableSelectors() throws {
+        #expect(TopicKeys.keys(for: [try Selector(parsing: "**")]) == nil)
+        #expect(TopicKeys.keys(for: [try Selector(parsing: "orders/1"), try Selector(parsing: "*/orders")]) == nil)
+    }
+
+    @Test("on a log of 100,000 events a selective read uses the topic-key index and finds exactly the matches")
+    func indexedReadOnALargeLog() async throws {
+        let url = try await TestPostgres.freshDatabase("topic_keys")
+        _ = try await Migrator(url: url, logger: TestSupport.logger).migrate(config: TestSupport.config([], url: url))
+        try await TestSupport.withConnection(url) { connection in
+            try await TestSupport.execute(
+                """
+                INSERT INTO tidings.changes (id, topics, event, "table", op, data, at)
+                SELECT i, ARRAY['orders/' || i, 'customers/' || (i % 2000) || '/orders'], 'orders.insert', 'public.orders',
+                    'insert', jsonb_build_object('id', i), now()
+                FROM generate_series(1, 100000) AS i;
+                ANALYZE tidings.changes;
+                """,
+                on: connection
+            )
+            for selector in ["customers/42/orders", "customers/42/**", "customers/*/orders"] {
+                let keys = try #require(TopicKeys.keys(for: [try Selector(parsing: selector)]))
+                let query = ChangeLogQuery.query(after: 0, keys: keys, limit: 100)
+                var plan = ""
+                let explain = PostgresQuery(unsafeSQL: "EXPLAIN " + query.sql, binds: query.binds)
+                for try await line in try await connection.query(explain, logger: TestSupport.logger).decode(String.self) {
+                    plan += line + "\n"
+                }
+                let changes = try await ChangeLogQuery.decode(try await connection.query(query, logger: TestSupport.logger))
+                let matching = try Selector(parsing: selector)
+                if selector == "customers/*/orders" {
+                    // Not selective: every event matches, and the primary key in id order is the cheap way.
+                    #expect(changes.count == 100, "\(plan)")
+                } else {
+                    #expect(plan.contains("changes_topic_keys"), "\(plan)")
+                    #expect(changes.map(\.id) == Array(stride(from: 42, through: 100_000, by: 2000)).map(Int64.init))
+                }
+                #expect(changes.allSatisfy { $0.topics.contains { matching.matches($0) } })
+            }
+        }
+    }
+}
