@@ -40,6 +40,7 @@ struct BrowserClientTests {
     func liveChanges() async throws {
         let certificate = try TestCertificate()
         let tls = TLSFiles(certificate: certificate.files.certificate, key: certificate.files.key)
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: tls.certificate).deletingLastPathComponent().path) }
         try await BrowserHarness.with { harness in
             try await TestDatabase.with("browser_live", tls: tls) { database, config in
                 try await LiveGateway.with(try config.with(corsOrigins: [harness.origin])) { live in

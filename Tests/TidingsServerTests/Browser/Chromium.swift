@@ -91,6 +91,9 @@ final class Chromium: @unchecked Sendable {
             group.cancelAll()
             await group.waitForAll()
         }
-        try? FileManager.default.removeItem(atPath: profile)
+        // Child processes may still be writing to the profile just after the browser exits.
+        for _ in 0..<10 where FileManager.default.fileExists(atPath: profile) {
+            if (try? FileManager.default.removeItem(atPath: profile)) == nil { try? await Task.sleep(for: .milliseconds(100)) }
+        }
     }
 }

@@ -46,12 +46,16 @@ final class GatewayProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: logFile, contents: nil)
     }
 
-    /// Starts the gateway, runs `body`, and stops the gateway on every path.
+    /// Starts the gateway, runs `body`, and stops the gateway on every path; removes its config
+    /// and log after a success (a failure keeps them, and its message names the log).
     func run<Result: Sendable>(_ body: (GatewayProcess) async throws -> Result) async throws -> Result {
         try start()
         do {
             let result = try await body(self)
             _ = await stop()
+            for file in [configFile, certificate.files.certificate] {
+                try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: file).deletingLastPathComponent().path)
+            }
             return result
         } catch {
             _ = await stop()
