@@ -7,35 +7,6 @@ import TidingsServer
 
 @Suite("The JavaScript client in headless Chromium", .serialized, .timeLimit(.minutes(1)))
 struct BrowserClientTests {
-    /// A token for the page: subscribe `items/**` and `notes/**`, publish `notes/**`.
-    static func token() async throws -> String {
-        try await TokenMinter(settings: JWTSettings(key: .secret(TestConfig.secret))).mint(
-            subscribe: [try Selector(parsing: "items/**"), try Selector(parsing: "notes/**")],
-            publish: [try Selector(parsing: "notes/**")],
-            subject: "browser-test",
-            ttl: .seconds(600)
-        )
-    }
-
-    /// `public.items` as the page's store should hold it.
-    static func tableRows(_ database: TestDatabase) async throws -> [ItemRow] {
-        let rows = try await database.connection.query(
-            "SELECT coalesce(json_agg(i ORDER BY i.id), '[]')::text FROM public.items i",
-            logger: LiveGateway.logger
-        )
-        var text = "[]"
-        for try await json in rows.decode(String.self) { text = json }
-        return try JSONDecoder().decode([ItemRow].self, from: Data(text.utf8))
-    }
-
-    /// Checks that the page received every change-log id once, in order.
-    static func expectOnceInOrder(_ report: PageReport, count: Int, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(report.ids.count == count, "\(report.ids)", sourceLocation: sourceLocation)
-        #expect(Set(report.ids).count == report.ids.count, "repeated ids: \(report.ids)", sourceLocation: sourceLocation)
-        #expect(report.ids == report.ids.sorted(), "out of order: \(report.ids)", sourceLocation: sourceLocation)
-        #expect(report.failures.isEmpty, "\(report.failures)", sourceLocation: sourceLocation)
-    }
-
     @Test("inserts, an update and a delete made while the page watches reach its store, each event once")
     func liveChanges() async throws {
         let certificate = try TestCertificate()
@@ -44,16 +15,16 @@ struct BrowserClientTests {
         try await BrowserHarness.with { harness in
             try await TestDatabase.with("browser_live", tls: tls) { database, config in
                 try await LiveGateway.with(try config.with(corsOrigins: [harness.origin])) { live in
-                    try harness.configure(.init(gateway: live.baseURL, token: try await Self.token(), topics: ["items/**"]))
+                    try harness.configure(.init(gateway: live.baseURL, token: try await BrowserCheck.token(), topics: ["items/**"]))
                     try await Chromium.with(url: harness.pageURL) { _ in
                         _ = try await harness.reports.first("the stream to open") { $0.opens >= 1 }
                         for id in 1...5 { try await database.insert(id, group: id % 2, note: "note \(id)") }
                         try await database.execute("UPDATE public.items SET note = 'changed' WHERE id = 2")
                         try await database.execute("DELETE FROM public.items WHERE id = 4")
-                        let expected = try await Self.tableRows(database)
+                        let expected = try await BrowserCheck.tableRows(database)
                         #expect(expected.map(\.id) == [1, 2, 3, 5])
                         let report = try await harness.reports.first("the store to match the table") { $0.rows == expected }
-                        Self.expectOnceInOrder(report, count: 7)
+                        BrowserCheck.expectOnceInOrder(report, count: 7)
                         #expect(report.events.map(\.event).suffix(2) == ["items.update", "items.delete"])
                     }
                 }
@@ -67,7 +38,7 @@ struct BrowserClientTests {
             try await TestDatabase.with("browser_restart") { database, _ in
                 try await GatewayProcess(database: database.url, corsOrigin: harness.origin).run { gateway in
                     try await gateway.waitUntilReady()
-                    try harness.configure(.init(gateway: gateway.baseURL, token: try await Self.token(), topics: ["items/**"]))
+                    try harness.configure(.init(gateway: gateway.baseURL, token: try await BrowserCheck.token(), topics: ["items/**"]))
                     try await Chromium.with(url: harness.pageURL) { _ in
                         _ = try await harness.reports.first("the stream to open") { $0.opens >= 1 }
                         for id in 1...5 { try await database.insert(id) }
@@ -80,17 +51,17 @@ struct BrowserClientTests {
                         try await database.execute("DELETE FROM public.items WHERE id = 1")
                         try gateway.start()
 
-                        let expected = try await Self.tableRows(database)
+                        let expected = try await BrowserCheck.tableRows(database)
                         let report = try await harness.reports.first("the store to match the table after the restart") {
                             $0.rows == expected
                         }
                         #expect(report.opens >= 2)
-                        Self.expectOnceInOrder(report, count: 17)
+                        BrowserCheck.expectOnceInOrder(report, count: 17)
 
                         // Nothing else was pending: the next event is the next insert, once.
                         try await database.insert(16)
                         let after = try await harness.reports.first("the insert after the restart") { $0.rows.last?.id == 16 }
-                        Self.expectOnceInOrder(after, count: 18)
+                        BrowserCheck.expectOnceInOrder(after, count: 18)
                     }
                 }
             }
@@ -104,7 +75,7 @@ struct BrowserClientTests {
                 try await GatewayProcess(database: database.url, corsOrigin: harness.origin).run { gateway in
                     try await gateway.waitUntilReady()
                     try harness.configure(
-                        .init(gateway: gateway.baseURL, token: try await Self.token(), topics: ["notes/**"], events: ["note.added"])
+                        .init(gateway: gateway.baseURL, token: try await BrowserCheck.token(), topics: ["notes/**"], events: ["note.added"])
                     )
                     try await Chromium.with(url: harness.pageURL) { _ in
                         _ = try await harness.reports.first("the stream to open") { $0.opens >= 1 }
@@ -131,7 +102,7 @@ struct BrowserClientTests {
                         let arrived = report.events.filter { $0.event == "note.added" }
                         #expect(arrived.compactMap(\.tag).sorted() == (["online"] + tags).sorted())
                         for tag in tags { #expect(arrived.first { $0.tag == tag }?.id == settled[tag] ?? nil) }
-                        Self.expectOnceInOrder(report, count: 4)
+                        BrowserCheck.expectOnceInOrder(report, count: 4)
 
                         let logged = try await database.connection.query(
                             "SELECT data->'data'->>'tag', count(*) FROM tidings.changes WHERE event = 'note.added' GROUP BY 1 ORDER BY 1",

@@ -12,6 +12,13 @@ import Synchronization
 /// as a real application does: cross-origin, through CORS.
 final class BrowserHarness: Sendable {
     let commands = PageCommands()
+    /// Tokens for the page's `getToken`, handed out one per request.
+    let tokens = PageCommands()
+    /// A message for each `/config` request held by ``holdNextConfig()``: that page is loading
+    /// and has no stream yet.
+    let configHeld = PageCommands()
+    private let configRelease = PageCommands()
+    private let holdsConfig = Mutex(false)
     let reports = PageReports()
     private let setup = Mutex("{}")
     private let boundPort = Mutex(0)
@@ -33,6 +40,10 @@ final class BrowserHarness: Sendable {
         /// The page's store table.
         var table = "items"
         var lastEventId: Int64? = 0
+        /// Where the client keeps its last id across reloads (nil: nowhere).
+        var storageKey: String? = nil
+        /// Whether the page's `getToken` asks the test (`GET /token`, answered by ``giveToken(_:)``).
+        var tokensFromTest = false
     }
 
     func configure(_ setup: Setup) throws {
@@ -45,6 +56,27 @@ final class BrowserHarness: Sendable {
         let list: [[String: Any]] = items.map { ["topics": $0.topics, "event": $0.event, "data": ["tag": $0.tag]] }
         let command = try JSONSerialization.data(withJSONObject: ["op": "publish", "items": list])
         await commands.send(String(decoding: command, as: UTF8.self))
+    }
+
+    /// Answers the page's next (or waiting) `getToken` with `token`.
+    func giveToken(_ token: String) async {
+        await tokens.send(token)
+    }
+
+    /// Makes the next `/config` request wait for ``releaseConfig()``, so that the test can write
+    /// while a (re)loading page has no stream.
+    func holdNextConfig() {
+        holdsConfig.withLock { $0 = true }
+    }
+
+    func releaseConfig() async {
+        holdsConfig.withLock { $0 = false }
+        await configRelease.send("go")
+    }
+
+    /// Asks the page to reload itself.
+    func reload() async {
+        await commands.send(#"{"op":"reload"}"#)
     }
 
     /// `clients/js/tidings.js` as shipped, found from this file's place in the package.
@@ -66,11 +98,19 @@ final class BrowserHarness: Sendable {
         router.get("/") { _, _ in Self.response(page, "text/html; charset=utf-8") }
         router.get("tidings.js") { _, _ in Self.response(script, "text/javascript; charset=utf-8") }
         router.get("config") { _, _ in
-            Self.response(ByteBuffer(string: harness.setup.withLock { $0 }), "application/json")
+            if harness.holdsConfig.withLock({ $0 }) {
+                await harness.configHeld.send("held")
+                _ = await harness.configRelease.next()
+            }
+            return Self.response(ByteBuffer(string: harness.setup.withLock { $0 }), "application/json")
         }
         router.get("next-command") { _, _ -> Response in
             guard let command = await harness.commands.next() else { return Response(status: .noContent) }
             return Self.response(ByteBuffer(string: command), "application/json")
+        }
+        router.get("token") { _, _ -> Response in
+            guard let token = await harness.tokens.next() else { return Response(status: .noContent) }
+            return Self.response(ByteBuffer(string: token), "text/plain")
         }
         router.post("report") { request, context -> HTTPResponse.Status in
             let report = try await request.decode(as: PageReport.self, context: context)
@@ -95,16 +135,23 @@ final class BrowserHarness: Sendable {
             do {
                 result = try await body(harness)
             } catch {
-                await harness.commands.close()
+                await harness.close()
                 await group.triggerGracefulShutdown()
                 try? await tasks.waitForAll()
                 throw error
             }
-            await harness.commands.close()
+            await harness.close()
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             return result
         }
+    }
+
+    /// Answers every waiting and later long poll with nothing, so that the server can stop.
+    private func close() async {
+        await commands.close()
+        await tokens.close()
+        await configRelease.close()
     }
 
     private static func response(_ body: ByteBuffer, _ type: String) -> Response {

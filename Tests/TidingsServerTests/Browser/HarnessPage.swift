@@ -1,6 +1,7 @@
 /// The test page: it runs the JavaScript client against the gateway the test names in
 /// `/config`, posts a snapshot of everything it sees to `/report` after every change, and
-/// carries out the test's commands from `/next-command` (publishing through the offline queue).
+/// carries out the test's commands from `/next-command` (publishing through the offline queue,
+/// reloading itself).
 enum HarnessPage {
     static let html = #"""
         <!doctype html>
@@ -10,8 +11,14 @@ enum HarnessPage {
         import { subscribe, createStore, createPublisher } from "/tidings.js";
 
         const config = await (await fetch("/config")).json();
+        // Counted across reloads, so that the test can tell the reloaded page's reports apart.
+        const loads = Number(sessionStorage.getItem("tidings-test.loads") ?? 0) + 1;
+        sessionStorage.setItem("tidings-test.loads", String(loads));
         const store = createStore();
-        const state = { seq: 0, opens: 0, errors: [], events: [], rows: [], settled: [], pending: 0, retries: 0, resets: 0, failures: [] };
+        const state = {
+          loads, seq: loads * 1000000, opens: 0, errors: [], events: [], rows: [], settled: [], pending: 0, retries: 0, resets: 0,
+          expired: 0, tokenFetches: 0, failures: [],
+        };
         let sending = false;
         let dirty = false;
 
@@ -54,6 +61,13 @@ enum HarnessPage {
           tables: config.tables,
           events: config.events,
           lastEventId: config.lastEventId,
+          storageKey: config.storageKey,
+          // The test answers `/token` when it chooses, so it can write rows while the stream is down.
+          getToken: config.tokensFromTest ? async () => {
+            state.tokenFetches += 1;
+            report();
+            return await (await fetch("/token")).text();
+          } : null,
           onEvent(event) {
             state.events.push({ id: event.id, event: event.event, tag: event.data?.data?.tag ?? null });
             store.apply(event);
@@ -62,6 +76,7 @@ enum HarnessPage {
           onOpen() { state.opens += 1; report(); },
           onError(error) { state.errors.push(error.reason); report(); },
           onReset() { state.resets += 1; report(); },
+          onExpired() { state.expired += 1; report(); },
         });
 
         async function follow(command) {
@@ -73,6 +88,8 @@ enum HarnessPage {
               );
             }
             report();
+          } else if (command.op === "reload") {
+            location.reload();
           }
         }
 

@@ -1,12 +1,12 @@
-/// Commands from the test to its page, fetched by the page with a long poll
-/// (`GET /next-command`): one waiting request at a time, answered when a command arrives or
-/// with nothing once the queue is closed.
+/// Messages from the test to its page (commands, tokens), fetched by the page with a long poll
+/// (`GET /next-command`, `GET /token`): one waiting request at a time, answered when a message
+/// arrives or with nothing once the queue is closed.
 actor PageCommands {
     private var queued: [String] = []
     private var waiter: CheckedContinuation<String?, Never>?
     private var closed = false
 
-    /// Queues `command` (a JSON object) or hands it to the waiting request.
+    /// Queues `command` or hands it to the waiting request.
     func send(_ command: String) {
         if let waiter {
             self.waiter = nil

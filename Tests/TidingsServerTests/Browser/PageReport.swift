@@ -19,6 +19,9 @@ struct PageReport: Decodable, Sendable {
         var error: String?
     }
 
+    /// Which load of the page wrote this report: 1, then 2 after a reload.
+    var loads: Int
+    /// Grows with every report and with every load of the page.
     var seq: Int
     /// Streams opened (`onOpen`): 1, then one more for every reconnect.
     var opens: Int
@@ -31,6 +34,9 @@ struct PageReport: Decodable, Sendable {
     var pending: Int
     var retries: Int
     var resets: Int
+    /// `tidings.expired` events, and calls of the page's `getToken`.
+    var expired: Int
+    var tokenFetches: Int
     /// Uncaught exceptions and rejections in the page.
     var failures: [String]
 
