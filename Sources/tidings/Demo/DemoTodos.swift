@@ -22,10 +22,12 @@ struct DemoTodos: Sendable {
     static let maxBody = 16 * 1024
     static let maxTitle = 200
 
+    /// The body of `POST /dev/todos`.
     private struct NewTodo: Decodable {
         var title: String
     }
 
+    /// The body of `PATCH /dev/todos/{id}`.
     private struct TodoChange: Decodable {
         var done: Bool
     }

@@ -78,6 +78,11 @@ function qualifiedTable(table) {
     return table.includes(".") ? table : `public.${table}`;
 }
 
+/** The gateway's origin without a trailing slash, so that `${base}/events` has one. */
+function baseURL(url) {
+    return String(url ?? "").replace(/\/+$/, "");
+}
+
 function defaultStorage() {
     try {
         return globalThis.sessionStorage ?? null;
@@ -166,7 +171,12 @@ export function subscribe(options) {
         for (const fn of listeners.get(name) ?? []) safely(fn, event);
     };
 
-    const listen = (name) => source?.addEventListener(name, (message) => deliver(name, message));
+    const listen = (name) => {
+        const current = source;
+        current?.addEventListener(name, (message) => {
+            if (current === source) deliver(name, message);
+        });
+    };
 
     const open = () => {
         if (closed) return;
@@ -174,23 +184,30 @@ export function subscribe(options) {
         for (const topic of topics) query.append("topic", topic);
         if (currentToken) query.set("access_token", currentToken);
         if (lastId !== null) query.set("last_event_id", String(lastId));
-        source = new EventSource(`${url}/events?${query}`, { withCredentials });
-        source.onopen = () => {
+        // Handlers check that their source is still the current one: a replaced source may
+        // still report its end.
+        const current = new EventSource(`${baseURL(url)}/events?${query}`, { withCredentials });
+        source = current;
+        current.onopen = () => {
+            if (current !== source) return;
             failures = 0;
             safely(onOpen);
         };
-        source.onerror = () => {
-            if (closed) return;
-            if (source.readyState === EventSource.CLOSED) {
+        current.onerror = () => {
+            if (closed || current !== source) return;
+            if (current.readyState === EventSource.CLOSED) {
                 safely(onError, { reason: "closed", retrying: true });
                 reopen(true);
             } else {
                 safely(onError, { reason: "reconnecting", retrying: true });
             }
         };
-        source.addEventListener(resetEvent, (message) => safely(onReset, parseJSON(message.data)));
-        source.addEventListener(expiredEvent, (message) => {
-            source.close();
+        current.addEventListener(resetEvent, (message) => {
+            if (current === source) safely(onReset, parseJSON(message.data));
+        });
+        current.addEventListener(expiredEvent, (message) => {
+            if (current !== source) return;
+            current.close();
             safely(onExpired, parseJSON(message.data));
             if (getToken) {
                 reopen(false);
@@ -402,7 +419,7 @@ export function createPublisher(options = {}) {
         if (currentToken) headers.Authorization = `Bearer ${currentToken}`;
         let response;
         try {
-            response = await fetch(`${url}/publish`, {
+            response = await fetch(`${baseURL(url)}/publish`, {
                 method: "POST",
                 headers,
                 body: JSON.stringify({ topics: item.topics, event: item.event, data: item.data }),
