@@ -90,7 +90,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TidingsCoreTests",
-            dependencies: ["TidingsCore"],
+            dependencies: ["TidingsCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
