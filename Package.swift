@@ -98,7 +98,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TidingsCoreTests",
-            dependencies: ["TidingsCore"],
+            dependencies: ["TidingsCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

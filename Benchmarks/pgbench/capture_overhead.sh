@@ -9,7 +9,7 @@
 #   - table: public.bench, topics: ["bench/{id}"], old: key
 # after applying Migrations/*.sql. With BREAKDOWN=1 it then reruns the captured case with
 # tidings.record_change stripped of the advisory lock, of the NOTIFY, and of both, to show where
-# the time goes. Usage: [BREAKDOWN=1] Benchmarks/pgbench/capture_overhead.sh [seconds] [clients]
+# the time goes (the topic keys too). Usage: [BREAKDOWN=1] Benchmarks/pgbench/capture_overhead.sh [seconds] [clients]
 set -euo pipefail
 
 SECONDS_PER_RUN=${1:-30}
@@ -44,7 +44,7 @@ for file in "$ROOT"/Migrations/*.sql; do "${PSQL[@]}" -f "$file"; done
 
 run() { # label, PGOPTIONS
     local tps
-    "${PSQL[@]}" -c "TRUNCATE bench, tidings.changes; CHECKPOINT"
+    "${PSQL[@]}" -c "TRUNCATE bench, tidings.changes, tidings.change_keys; CHECKPOINT"
     tps=$(PGOPTIONS="$2" "$BIN/pgbench" -h 127.0.0.1 -p "$PORT" -U postgres -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECONDS_PER_RUN" \
         -f "$HERE/insert.sql" postgres 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
     local logged
@@ -67,6 +67,11 @@ print(f"capture / plain, synchronous_commit=off: {ca / pa:.2f}  ({(1 - ca / pa) 
 PY
 
 if [[ "${BREAKDOWN:-0}" == 1 ]]; then
+    # The topic keys /changes reads through (tidings.change_keys, filled by a trigger on the log).
+    "${PSQL[@]}" -c "ALTER TABLE tidings.changes DISABLE TRIGGER tidings_change_keys"
+    run "capture, no topic keys, sync on" "" >/dev/null
+    run "capture, no topic keys, sync off" "-c synchronous_commit=off" >/dev/null
+    "${PSQL[@]}" -c "ALTER TABLE tidings.changes ENABLE TRIGGER tidings_change_keys"
     # tidings.record_change as shipped, minus the lines matching $1 (an extended regex).
     record_change_without() {
         awk '/^CREATE FUNCTION tidings.record_change\(/,/^\$record\$;/' "$ROOT/Migrations/0001_change_log.sql" |

@@ -17,11 +17,23 @@ public enum ChangeLogQuery {
 
     /// Events after `after` with a topic key among `keys` (all events when `keys` is `nil`), at
     /// most `limit`, in id order: the candidates of a topic-filtered read (``TopicKeys``).
+    ///
+    /// Each key contributes at most `limit` ids from one range of `tidings.change_keys`' primary
+    /// key, so the read costs keys x limit index entries however large the log is.
     public static func query(after: Int64, keys: [String]?, limit: Int) -> PostgresQuery {
         guard let keys else { return query(after: after, limit: limit) }
         return """
-            SELECT id, topics, event, data::text, extract(epoch FROM at)::float8
-            FROM tidings.changes WHERE id > \(after) AND tidings.topic_keys(topics) && \(keys) ORDER BY id LIMIT \(limit)
+            SELECT c.id, c.topics, c.event, c.data::text, extract(epoch FROM c.at)::float8
+            FROM (
+                SELECT hit.id FROM unnest(\(keys)::text[]) AS wanted(key)
+                CROSS JOIN LATERAL (
+                    SELECT k.id FROM tidings.change_keys AS k
+                    WHERE k.key = wanted.key AND k.id > \(after) ORDER BY k.id LIMIT \(limit)
+                ) AS hit
+                GROUP BY hit.id ORDER BY hit.id LIMIT \(limit)
+            ) AS page
+            JOIN tidings.changes AS c ON c.id = page.id
+            ORDER BY c.id
             """
     }
 
