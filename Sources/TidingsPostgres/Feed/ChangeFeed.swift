@@ -29,6 +29,12 @@ public final class ChangeFeed: Service {
     private let readStartedAt = Mutex<ContinuousClock.Instant?>(nil)
     private let machine: Mutex<FeedStateMachine>
     private let connectionCounter = Atomic<Int>(0)
+    /// The attempt (connection) whose reads may reach the sink; a stalled one left behind
+    /// never delivers again.
+    private let currentAttempt = Atomic<Int>(0)
+    /// When the current attempt last connected or finished a read: a watchdog gives up on an
+    /// attempt that stops making progress, without waiting for tasks stuck on a dead socket.
+    private let lastProgress = Mutex(ContinuousClock.now)
     /// Readiness, cursor and counters for `/readyz` and the metrics.
     public let status = FeedStatus()
 
@@ -55,7 +61,7 @@ public final class ChangeFeed: Service {
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                try await cancelWhenGracefulShutdown { try await self.listenAndRead() }
+                try await cancelWhenGracefulShutdown { try await self.attemptWithWatchdog() }
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }
                 var generator = SystemRandomNumberGenerator()
@@ -80,13 +86,49 @@ public final class ChangeFeed: Service {
         }
     }
 
-    private func listenAndRead() async throws {
+    /// Runs one connection attempt in its own task and returns when it fails, or as soon as it
+    /// has made no progress for `stallLimit` (a socket that died without telling postgres-nio
+    /// can leave a read, a LISTEN or a connect waiting forever; the stuck task is abandoned).
+    private func attemptWithWatchdog() async throws {
+        let attempt = currentAttempt.wrappingAdd(1, ordering: .relaxed).newValue
+        lastProgress.withLock { $0 = .now }
+        let stallLimit = max(pollInterval * 3, .seconds(15))
+        let outcome = AttemptOutcome()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                outcome.install(continuation)
+                let worker = Task {
+                    do {
+                        try await self.listenAndRead(attempt: attempt)
+                        outcome.settle(.success(()))
+                    } catch {
+                        outcome.settle(.failure(error))
+                    }
+                }
+                outcome.setWorker(worker)
+                Task {
+                    while !outcome.isSettled {
+                        try? await Task.sleep(for: self.pollInterval)
+                        if ContinuousClock.now - self.lastProgress.withLock({ $0 }) > stallLimit {
+                            worker.cancel()
+                            outcome.settle(.failure(ChangeFeedError.stalled))
+                        }
+                    }
+                }
+            }
+        } onCancel: {
+            outcome.cancel()
+        }
+    }
+
+    private func listenAndRead(attempt: Int) async throws {
         let id = connectionCounter.wrappingAdd(1, ordering: .relaxed).newValue
         let connection = try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
+        lastProgress.withLock { $0 = .now }
         do {
             try await connection.listen(on: Self.wakeUpChannel) { notifications in
                 status.update { $0.connected = true }
-                try await self.readOnWakeUp(connection: connection, notifications: notifications)
+                try await self.readOnWakeUp(connection: connection, attempt: attempt, notifications: notifications)
             }
         } catch {
             try? await connection.close()
@@ -95,7 +137,7 @@ public final class ChangeFeed: Service {
         try? await connection.close()
     }
 
-    private func readOnWakeUp(connection: PostgresConnection, notifications: PostgresNotificationSequence) async throws {
+    private func readOnWakeUp(connection: PostgresConnection, attempt: Int, notifications: PostgresNotificationSequence) async throws {
         readStartedAt.withLock { $0 = nil }
         let (wakeUps, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -114,13 +156,13 @@ public final class ChangeFeed: Service {
                 }
             }
             group.addTask {
-                try await self.catchUp(connection: connection, start: self.machine.withLock { $0.listening() })
+                try await self.catchUp(connection: connection, attempt: attempt, start: self.machine.withLock { $0.listening() })
                 self.machine.withLock { $0.caughtUp() }
                 self.status.update { $0.caughtUp = true }
                 self.logger.info("change feed live", metadata: ["cursor": "\(self.status.snapshot.cursor ?? 0)"])
                 for await _ in wakeUps {
                     let cursor = self.machine.withLock { $0.cursor } ?? 0
-                    try await self.catchUp(connection: connection, start: .after(cursor))
+                    try await self.catchUp(connection: connection, attempt: attempt, start: .after(cursor))
                 }
             }
             do {
@@ -135,7 +177,7 @@ public final class ChangeFeed: Service {
         }
     }
 
-    private func catchUp(connection: PostgresConnection, start: FeedStateMachine.CatchUp) async throws {
+    private func catchUp(connection: PostgresConnection, attempt: Int, start: FeedStateMachine.CatchUp) async throws {
         var cursor: Int64
         switch start {
         case .after(let id):
@@ -145,6 +187,7 @@ public final class ChangeFeed: Service {
             for try await last in try await connection.query(ChangeLogQuery.lastID, logger: logger).decode(Int64.self) {
                 cursor = last
             }
+            try checkCurrent(attempt)
             machine.withLock { $0.advanced(to: cursor) }
             status.update { $0.cursor = cursor }
             sink.start(after: cursor)
@@ -154,6 +197,8 @@ public final class ChangeFeed: Service {
             let rows = try await connection.query(ChangeLogQuery.query(after: cursor, limit: batchSize), logger: logger)
             let changes = try await ChangeLogQuery.decode(rows)
             readStartedAt.withLock { $0 = nil }
+            try checkCurrent(attempt)
+            lastProgress.withLock { $0 = .now }
             guard let last = changes.last else { return }
             sink.receive(changes)
             cursor = last.id
@@ -167,9 +212,66 @@ public final class ChangeFeed: Service {
     }
 }
 
+extension ChangeFeed {
+    /// Throws when `attempt` was given up on: its reads must not reach the sink.
+    fileprivate func checkCurrent(_ attempt: Int) throws {
+        guard currentAttempt.load(ordering: .relaxed) == attempt else { throw ChangeFeedError.stalled }
+    }
+}
+
+/// How one connection attempt ended, settled once by whichever comes first: the attempt
+/// itself, the watchdog, or cancellation.
+private final class AttemptOutcome: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Void, any Error>?
+        var worker: Task<Void, Never>?
+        var settled = false
+        var cancelled = false
+    }
+
+    private let state = Mutex(State())
+
+    var isSettled: Bool { state.withLock { $0.settled } }
+
+    func install(_ continuation: CheckedContinuation<Void, any Error>) {
+        let cancelled = state.withLock { state -> Bool in
+            state.continuation = continuation
+            return state.cancelled
+        }
+        if cancelled { settle(.failure(CancellationError())) }
+    }
+
+    func setWorker(_ worker: Task<Void, Never>) {
+        let cancelled = state.withLock { state -> Bool in
+            state.worker = worker
+            return state.cancelled
+        }
+        if cancelled { worker.cancel() }
+    }
+
+    func settle(_ result: Result<Void, any Error>) {
+        let continuation = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+            guard !state.settled, let continuation = state.continuation else { return nil }
+            state.settled = true
+            return continuation
+        }
+        continuation?.resume(with: result)
+    }
+
+    func cancel() {
+        let worker = state.withLock { state -> Task<Void, Never>? in
+            state.cancelled = true
+            return state.worker
+        }
+        worker?.cancel()
+        settle(.failure(CancellationError()))
+    }
+}
+
 /// Why the change feed dropped its connection; it reconnects by itself.
 public struct ChangeFeedError: Error, Sendable, CustomStringConvertible {
     public let description: String
     static let notificationsEnded = ChangeFeedError(description: "the notification stream ended")
     static let queryTimedOut = ChangeFeedError(description: "a read of the change log did not answer in time")
+    static let stalled = ChangeFeedError(description: "the connection made no progress; giving up on it")
 }
