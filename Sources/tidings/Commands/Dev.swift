@@ -12,7 +12,9 @@ import UnixSignals
 /// needed to watch rows arrive, in one command.
 struct Dev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Zero-setup demo: throwaway PostgreSQL, demo table, self-signed TLS, a token and a curl command. Ctrl-C removes it all."
+        abstract:
+            "Zero-setup demo: throwaway PostgreSQL, demo table, self-signed TLS, a live demo page, a token and a curl command. "
+            + "Ctrl-C removes it all."
     )
 
     @Option(help: "HTTPS port to serve on.")
