@@ -35,7 +35,10 @@ struct BackpressureTests {
                     received += 1
                 }
                 #expect(received == 5000)
-                // The stalled one is cut off within two heartbeats: its connection closes.
+                // The stalled one is cut off within two heartbeats of its write getting stuck
+                // (awaited before reading: a socket that reads is no longer stalled), and its
+                // connection closes.
+                await live.gateway.hub.cutOffs(reaching: 1)
                 let read = await stalled.readUntilClosed(limit: 64 << 20)
                 #expect(read < 64 << 20)
                 #expect(live.gateway.hub.subscriberCount == 1)

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
@@ -16,6 +17,10 @@ import TidingsCore
 public final class ChangeFeed: Service {
     /// The channel the capture triggers and `tidings.publish()` notify.
     public static let wakeUpChannel = "tidings"
+
+    /// The feed's connections get an event loop of their own: on a loop shared with the
+    /// streams, the next wake-up and read would wait behind the writes of the last delivery.
+    static let eventLoop: any EventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
 
     private let configuration: PostgresConnection.Configuration
     private let sink: any ChangeSink
@@ -123,7 +128,12 @@ public final class ChangeFeed: Service {
 
     private func listenAndRead(attempt: Int) async throws {
         let id = connectionCounter.wrappingAdd(1, ordering: .relaxed).newValue
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
+        let connection = try await PostgresConnection.connect(
+            on: Self.eventLoop,
+            configuration: configuration,
+            id: id,
+            logger: logger
+        )
         lastProgress.withLock { $0 = .now }
         do {
             try await connection.listen(on: Self.wakeUpChannel) { notifications in

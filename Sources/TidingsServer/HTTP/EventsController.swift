@@ -37,29 +37,33 @@ struct EventsController: Sendable {
             status: .ok,
             headers: Self.headers,
             body: ResponseBody { writer in
-                // Registered here, not before: a client gone before the body runs leaves nothing behind.
-                let (subscriber, cursor) = hub.subscribe(
-                    grant: grant,
-                    capacity: stream.buffer,
-                    expiresAt: access.expiresAt,
-                    closeConnection: { channel.close(promise: nil) }
-                )
-                let writerLoop = StreamWriter(hub: hub, replay: replay, subscriber: subscriber, logger: logger)
-                defer {
-                    hub.unsubscribe(subscriber)
-                    slot?.release()
-                }
-                try await writer.write(retry)
-                try await request.body.consumeWithInboundCloseHandler { _ in
-                    try await withGracefulShutdownHandler {
-                        try await writerLoop.run(writer: &writer, resumeAfter: parsed.lastEventID, cursor: cursor)
-                    } onGracefulShutdown: {
-                        subscriber.end(.shutdown)
+                // The writer runs on its channel's event loop: see EventLoopTaskExecutor.
+                try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop: channel.eventLoop)) {
+                    // Registered here, not before: a client gone before the body runs leaves nothing behind.
+                    let (subscriber, cursor) = hub.subscribe(
+                        grant: grant,
+                        capacity: stream.buffer,
+                        expiresAt: access.expiresAt,
+                        direct: DirectOutput(channel: channel),
+                        closeConnection: { channel.close(promise: nil) }
+                    )
+                    let writerLoop = StreamWriter(hub: hub, replay: replay, subscriber: subscriber, logger: logger)
+                    defer {
+                        hub.unsubscribe(subscriber)
+                        slot?.release()
                     }
-                } onInboundClosed: {
-                    subscriber.end(.closed)
+                    try await writer.write(retry)
+                    try await request.body.consumeWithInboundCloseHandler { _ in
+                        try await withGracefulShutdownHandler {
+                            try await writerLoop.run(writer: &writer, resumeAfter: parsed.lastEventID, cursor: cursor)
+                        } onGracefulShutdown: {
+                            subscriber.end(.shutdown)
+                        }
+                    } onInboundClosed: {
+                        subscriber.end(.closed)
+                    }
+                    try await writer.finish(nil)
                 }
-                try await writer.finish(nil)
             }
         )
     }

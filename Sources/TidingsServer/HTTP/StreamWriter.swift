@@ -11,6 +11,8 @@ import TidingsPostgres
 /// cover ids up to the hub's cursor at that moment; any live frame at or below the last id
 /// written is skipped. Together: no gap, no duplicate. After the queue overflowed (a burst
 /// larger than `stream.buffer`), the same replay fills the gap up to the hub's current cursor.
+/// The last id written lives in the subscriber: while this writer is parked, the hub writes live
+/// frames itself (``Subscriber/drain()``) and moves it on.
 struct StreamWriter: Sendable {
     let hub: Hub
     let replay: LogReplay
@@ -36,7 +38,7 @@ struct StreamWriter: Sendable {
 
     func run(writer: inout any ResponseBodyWriter, resumeAfter lastEventID: Int64?, cursor: Int64?) async throws {
         // Events up to the cursor at registration predate a fresh stream.
-        var lastWritten = lastEventID ?? cursor ?? Int64.min
+        subscriber.lastWritten = lastEventID ?? cursor ?? Int64.min
         if var lastEventID {
             let retention = try await replay.retentionState(isCancelled: { subscriber.hasEnded })
             if retention.requiresReset(after: lastEventID) {
@@ -49,25 +51,25 @@ struct StreamWriter: Sendable {
             } else {
                 through = await hub.startCursor()
             }
-            lastWritten = try await fillGap(after: lastEventID, through: through, writer: &writer)
+            subscriber.lastWritten = try await fillGap(after: lastEventID, through: through, writer: &writer)
         }
         while true {
             switch await subscriber.next() {
             case .lagged:
+                var lastWritten = subscriber.lastWritten
                 if lastWritten == .min { lastWritten = await hub.startCursor() }
-                lastWritten = try await fillGap(after: lastWritten, through: hub.cursor ?? lastWritten, writer: &writer)
+                subscriber.lastWritten = try await fillGap(
+                    after: lastWritten,
+                    through: hub.cursor ?? lastWritten,
+                    writer: &writer
+                )
             case .frames(let frames):
                 // Logged frames at or below the last id written came with the replay; live ones never do.
-                let isFresh = { (frame: Subscriber.QueuedFrame) in frame.isLive || frame.id > lastWritten }
-                guard frames.contains(where: isFresh) else { continue }
+                let fresh = Subscriber.unwritten(frames, lastWritten: &subscriber.lastWritten)
+                guard !fresh.isEmpty else { continue }
                 subscriber.beginWrite()
-                if frames.allSatisfy(isFresh) {
-                    try await writer.write(contentsOf: frames.lazy.map(\.bytes))
-                } else {
-                    try await writer.write(contentsOf: frames.lazy.filter(isFresh).map(\.bytes))
-                }
+                try await writer.write(contentsOf: fresh.lazy.map(\.bytes))
                 subscriber.endWrite()
-                lastWritten = max(lastWritten, frames.last(where: { !$0.isLive })?.id ?? .min)
             case .heartbeat:
                 subscriber.beginWrite()
                 try await writer.write(SSEFrame.heartbeat)

@@ -19,6 +19,8 @@ public final class Hub: ChangeSink {
         var cursor: Int64?
         var startWaiters: [CheckedContinuation<Int64, Never>] = []
         var cutOffCount = 0
+        /// Callers of ``cutOffs(reaching:)`` and the count each waits for.
+        var cutOffWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
         /// Numbers live events, to queue each once per subscriber.
         var liveSequence = 0
     }
@@ -47,6 +49,7 @@ public final class Hub: ChangeSink {
     public func receive(_ changes: [Change]) {
         var delivered = 0
         var lagged = 0
+        var drains = Drains()
         state.withLock { state in
             for change in changes {
                 let frame = Subscriber.QueuedFrame(id: change.id, bytes: SSEFrame.event(for: change, allocator: allocator))
@@ -55,16 +58,19 @@ public final class Hub: ChangeSink {
                         guard subscriber.lastQueuedID != change.id else { return }
                         subscriber.lastQueuedID = change.id
                         guard subscriber.grant.isVisible(change.topics) else { return }
-                        switch subscriber.enqueue(frame) {
+                        let (outcome, needsDrain) = subscriber.enqueue(frame)
+                        switch outcome {
                         case .queued: delivered += 1
                         case .lagged: lagged += 1
                         case .ignored: break
                         }
+                        if needsDrain { drains.add(subscriber) }
                     }
                 }
                 state.cursor = change.id
             }
         }
+        drains.run()
         metrics.eventsRead.increment(by: changes.count)
         metrics.eventsDelivered.increment(by: delivered)
         if lagged > 0 { metrics.lagged.increment(by: lagged) }
@@ -77,6 +83,7 @@ public final class Hub: ChangeSink {
     /// subscribers whose grant and request match one of its topics.
     public func receiveLive(topics: [Topic], frame bytes: ByteBuffer) {
         let frame = Subscriber.QueuedFrame(id: .min, bytes: bytes, isLive: true)
+        var drains = Drains()
         let delivered = state.withLock { state -> Int in
             state.liveSequence += 1
             let sequence = state.liveSequence
@@ -85,12 +92,15 @@ public final class Hub: ChangeSink {
                 state.index.forEachMatch(topic) { _, subscriber in
                     guard subscriber.lastLiveSequence != sequence else { return }
                     subscriber.lastLiveSequence = sequence
-                    guard subscriber.grant.isVisible(topics), subscriber.enqueue(frame) == .queued else { return }
-                    delivered += 1
+                    guard subscriber.grant.isVisible(topics) else { return }
+                    let (outcome, needsDrain) = subscriber.enqueue(frame)
+                    if outcome == .queued { delivered += 1 }
+                    if needsDrain { drains.add(subscriber) }
                 }
             }
             return delivered
         }
+        drains.run()
         metrics.eventsDelivered.increment(by: delivered)
     }
 
@@ -102,6 +112,7 @@ public final class Hub: ChangeSink {
         grant: Grant,
         capacity: Int,
         expiresAt: ContinuousClock.Instant?,
+        direct: DirectOutput? = nil,
         closeConnection: @escaping @Sendable () -> Void
     ) -> (subscriber: Subscriber, cursor: Int64?) {
         let result = state.withLock { state -> (Subscriber, Int64?) in
@@ -111,6 +122,7 @@ public final class Hub: ChangeSink {
                 grant: grant,
                 capacity: capacity,
                 expiresAt: expiresAt,
+                direct: direct,
                 closeConnection: closeConnection
             )
             state.subscribers[subscriber.id] = subscriber
@@ -158,6 +170,18 @@ public final class Hub: ChangeSink {
     /// Subscribers cut off since start.
     var cutOffCount: Int { state.withLock { $0.cutOffCount } }
 
+    /// Returns once `count` subscribers have been cut off since start.
+    func cutOffs(reaching count: Int) async {
+        await withCheckedContinuation { continuation in
+            let reached = state.withLock { state -> Bool in
+                guard state.cutOffCount < count else { return true }
+                state.cutOffWaiters.append((count, continuation))
+                return false
+            }
+            if reached { continuation.resume() }
+        }
+    }
+
     /// Open streams now.
     var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
@@ -165,10 +189,14 @@ public final class Hub: ChangeSink {
     func heartbeat() {
         let stuck = state.withLock { Array($0.subscribers.values) }.filter { $0.tick() }
         guard !stuck.isEmpty else { return }
-        state.withLock { state in
+        let satisfied = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             for subscriber in stuck { Self.remove(subscriber, from: &state) }
             state.cutOffCount += stuck.count
+            let count = state.cutOffCount
+            defer { state.cutOffWaiters.removeAll { $0.count <= count } }
+            return state.cutOffWaiters.filter { $0.count <= count }.map(\.continuation)
         }
+        for waiter in satisfied { waiter.resume() }
         metrics.cutOff.increment(by: stuck.count)
         metrics.subscribers.record(subscriberCount)
     }

@@ -11,6 +11,11 @@ import TidingsCore
 /// stuck across two heartbeat ticks is not reading at all: it is cut off and its connection
 /// closed; its client resumes from the last id it received.
 ///
+/// While the writer is parked with nothing to do and the channel is writable, live frames skip
+/// it: the hub asks the stream's event loop to ``drain()`` them straight into the channel through
+/// its ``DirectOutput``. The writer wakes only for what needs it — replay, heartbeats, lag, a socket
+/// that stopped taking writes, the end.
+///
 /// `@unchecked Sendable`: ``lastQueuedID`` and ``lastLiveSequence`` are read and written only under ``Hub``'s lock; the
 /// rest of the state is inside `state`'s `Mutex`.
 public final class Subscriber: @unchecked Sendable {
@@ -56,6 +61,10 @@ public final class Subscriber: @unchecked Sendable {
         var writing = false
         /// Heartbeat ticks seen while the current write was in flight.
         var ticksWhileWriting = 0
+        /// A ``drain()`` is on its way to the event loop.
+        var drainScheduled = false
+        /// The id of the last logged event written to the client (`Int64.min`: none yet).
+        var lastWritten = Int64.min
     }
 
     let id: Int
@@ -65,6 +74,8 @@ public final class Subscriber: @unchecked Sendable {
     let expiresAt: ContinuousClock.Instant?
     /// Closes the connection when the writer may be stuck on an unread socket.
     private let closeConnection: @Sendable () -> Void
+    /// Where ``drain()`` writes, on the channel's event loop; `nil`: the writer writes everything.
+    private let direct: DirectOutput?
     private let state = Mutex(State())
     /// The id of the last event queued: deduplicates an event matched by several selectors.
     var lastQueuedID: Int64 = .min
@@ -76,14 +87,19 @@ public final class Subscriber: @unchecked Sendable {
         grant: Grant,
         capacity: Int,
         expiresAt: ContinuousClock.Instant?,
+        direct: DirectOutput?,
         closeConnection: @escaping @Sendable () -> Void
     ) {
         self.id = id
         self.grant = grant
         self.capacity = capacity
         self.expiresAt = expiresAt
+        self.direct = direct
         self.closeConnection = closeConnection
     }
+
+    /// The event loop ``drain()`` must run on, when the stream has a direct output.
+    var eventLoop: (any EventLoop)? { direct?.channel.eventLoop }
 
     /// What ``enqueue(_:)`` did with a frame.
     enum Enqueued: Equatable {
@@ -94,10 +110,12 @@ public final class Subscriber: @unchecked Sendable {
         case ignored
     }
 
-    /// Queues a frame, handling overflow as the type's documentation says.
-    func enqueue(_ frame: QueuedFrame) -> Enqueued {
-        let (waiter, outcome) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Enqueued) in
-            guard state.ending == nil else { return (nil, .ignored) }
+    /// Queues a frame, handling overflow as the type's documentation says. Returns what happened,
+    /// and whether the caller must run ``drain()`` on ``eventLoop`` (once per call that says so).
+    func enqueue(_ frame: QueuedFrame) -> (outcome: Enqueued, needsDrain: Bool) {
+        let (waiter, outcome, needsDrain) = state.withLock {
+            state -> (CheckedContinuation<Void, Never>?, Enqueued, Bool) in
+            guard state.ending == nil else { return (nil, .ignored, false) }
             var outcome = Enqueued.queued
             if state.frames.count >= capacity {
                 state.lagged = true
@@ -105,10 +123,47 @@ public final class Subscriber: @unchecked Sendable {
                 outcome = .lagged
             }
             state.frames.append(frame)
-            return (state.waiter.take(), outcome)
+            if direct != nil && state.waiter != nil && !state.lagged {
+                defer { state.drainScheduled = true }
+                return (nil, outcome, !state.drainScheduled)
+            }
+            return (state.waiter.take(), outcome, false)
         }
         waiter?.resume()
-        return outcome
+        return (outcome, needsDrain)
+    }
+
+    /// Writes the queued frames straight to the channel while the writer is parked; when the
+    /// channel is not writable, wakes the writer instead, which waits for the socket. Runs on
+    /// ``eventLoop``, like the writer, so the two never write at once.
+    func drain() {
+        guard let output = direct else { return }
+        let (frames, waiter) = state.withLock { state -> ([QueuedFrame], CheckedContinuation<Void, Never>?) in
+            state.drainScheduled = false
+            guard state.waiter != nil, state.ending == nil, !state.lagged, !state.frames.isEmpty else { return ([], nil) }
+            guard output.isWritable else { return ([], state.waiter.take()) }
+            var frames: [QueuedFrame] = []
+            swap(&frames, &state.frames)
+            state.heartbeatDue = false
+            return (Self.unwritten(frames, lastWritten: &state.lastWritten), nil)
+        }
+        waiter?.resume()
+        if !frames.isEmpty { output.write(frames) }
+    }
+
+    /// The frames not yet written (logged ids above `lastWritten`, and every live frame), and
+    /// `lastWritten` moved past them.
+    static func unwritten(_ frames: [QueuedFrame], lastWritten: inout Int64) -> [QueuedFrame] {
+        let last = lastWritten
+        let fresh = frames.allSatisfy { $0.isLive || $0.id > last } ? frames : frames.filter { $0.isLive || $0.id > last }
+        lastWritten = max(last, fresh.last(where: { !$0.isLive })?.id ?? .min)
+        return fresh
+    }
+
+    /// The id of the last logged event written to the client.
+    var lastWritten: Int64 {
+        get { state.withLock { $0.lastWritten } }
+        set { state.withLock { $0.lastWritten = newValue } }
     }
 
     /// The writer starts writing to the client.
@@ -198,3 +253,4 @@ public final class Subscriber: @unchecked Sendable {
         }
     }
 }
+
