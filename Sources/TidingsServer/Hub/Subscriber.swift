@@ -253,4 +253,3 @@ public final class Subscriber: @unchecked Sendable {
         }
     }
 }
-
