@@ -48,19 +48,22 @@ struct EventsController: Sendable {
                         closeConnection: { channel.close(promise: nil) }
                     )
                     let writerLoop = StreamWriter(hub: hub, replay: replay, subscriber: subscriber, logger: logger)
+                    // On the loop (as the executor makes it), a close watch; elsewhere the next write finds a gone client.
+                    let pipeline = channel.eventLoop.inEventLoop ? channel.pipeline.syncOperations : nil
+                    let closeWatch = StreamCloseHandler { subscriber.end(.closed) }
+                    try? pipeline?.addHandler(closeWatch, position: .first)
                     defer {
+                        _ = pipeline?.removeHandler(closeWatch)
                         hub.unsubscribe(subscriber)
                         slot?.release()
                     }
+                    if !channel.isActive { subscriber.end(.closed) }
                     try await writer.write(retry)
-                    try await request.body.consumeWithInboundCloseHandler { _ in
-                        try await withGracefulShutdownHandler {
-                            try await writerLoop.run(writer: &writer, resumeAfter: parsed.lastEventID, cursor: cursor)
-                        } onGracefulShutdown: {
-                            subscriber.end(.shutdown)
-                        }
-                    } onInboundClosed: {
-                        subscriber.end(.closed)
+                    // The server drains its connections before the other services hear of the shutdown.
+                    try await withGracefulShutdownHandler {
+                        try await writerLoop.run(writer: &writer, resumeAfter: parsed.lastEventID, cursor: cursor)
+                    } onGracefulShutdown: {
+                        subscriber.end(.shutdown)
                     }
                     try await writer.finish(nil)
                 }

@@ -19,6 +19,8 @@ public final class Hub: ChangeSink {
         var cursor: Int64?
         var startWaiters: [CheckedContinuation<Int64, Never>] = []
         var cutOffCount = 0
+        /// ``endAll()`` has run: the gateway is shutting down, and a stream registering now ends at once.
+        var isShutDown = false
         /// Callers of ``cutOffs(reaching:)`` and the count each waits for.
         var cutOffWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
         /// Numbers live events, to queue each once per subscriber.
@@ -115,7 +117,7 @@ public final class Hub: ChangeSink {
         direct: DirectOutput? = nil,
         closeConnection: @escaping @Sendable () -> Void
     ) -> (subscriber: Subscriber, cursor: Int64?) {
-        let result = state.withLock { state -> (Subscriber, Int64?) in
+        let (result, isShutDown) = state.withLock { state -> ((Subscriber, Int64?), Bool) in
             state.nextID += 1
             let subscriber = Subscriber(
                 id: state.nextID,
@@ -127,8 +129,9 @@ public final class Hub: ChangeSink {
             )
             state.subscribers[subscriber.id] = subscriber
             for selector in grant.requested { state.index.insert(selector, key: subscriber.id, value: subscriber) }
-            return (subscriber, state.cursor)
+            return ((subscriber, state.cursor), state.isShutDown)
         }
+        if isShutDown { result.0.end(.shutdown) }
         metrics.subscribers.record(subscriberCount)
         metrics.streamsOpened.increment()
         return result
@@ -217,6 +220,7 @@ public final class Hub: ChangeSink {
             defer {
                 state.subscribers = [:]
                 state.index = TopicIndex()
+                state.isShutDown = true
             }
             return Array(state.subscribers.values)
         }
