@@ -44,7 +44,8 @@ struct EventsController: Sendable {
                         grant: grant,
                         capacity: stream.buffer,
                         expiresAt: access.expiresAt,
-                        direct: DirectOutput(channel: channel),
+                        // A HEAD response carries no body: its encoder drops one, so nothing may bypass it.
+                        direct: request.method == .get ? DirectOutput(channel: channel) : nil,
                         closeConnection: { channel.close(promise: nil) }
                     )
                     let writerLoop = StreamWriter(hub: hub, replay: replay, subscriber: subscriber, logger: logger)

@@ -1,5 +1,6 @@
 import HummingbirdCore
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 
 /// A stream's way into its channel's pipeline below Hummingbird's response writer, so the hub
@@ -11,20 +12,37 @@ import NIOHTTPTypes
 /// everything the writer wrote, in order. Everything else — replay, heartbeats, a socket that is
 /// not writable, the end of the stream — goes through the writer task as before.
 ///
-/// It writes through the context of Hummingbird's `HTTPConnectionStateHandler`, which both the
-/// HTTP/1.1 and the HTTP/2 stream pipelines end with: a write there reaches the codec that turns
-/// body parts into chunks or DATA frames.
+/// On HTTP/1.1 it writes each frame's ready-made chunk (``HTTPChunk``) below NIO's response
+/// encoder, which frames every body without a length as chunks (Hummingbird answers HTTP/1.1
+/// with no `Content-Length` on a stream): one buffer per delivery, shared by all streams. On
+/// HTTP/2 it writes body parts through the context of Hummingbird's
+/// `HTTPConnectionStateHandler`, so they reach the codec that makes DATA frames.
 public struct DirectOutput: Sendable {
+    private enum Route {
+        /// Below the HTTP/1.1 response encoder: takes framed chunks.
+        case chunks
+        /// Above the HTTP/2 codec: takes body parts.
+        case bodyParts
+    }
+
     private let context: NIOLoopBound<ChannelHandlerContext>
+    private let route: Route
     let channel: any Channel
 
-    /// The output of `channel`; `nil` when its pipeline is not Hummingbird's (then the writer
-    /// task writes every frame). Call on the channel's event loop.
+    /// The output of `channel`; `nil` when its pipeline is not one of Hummingbird's (then the
+    /// writer task writes every frame). Call on the channel's event loop.
     init?(channel: any Channel) {
-        guard channel.eventLoop.inEventLoop,
-            let context = try? channel.pipeline.syncOperations.context(handlerType: HTTPConnectionStateHandler.self)
-        else { return nil }
-        self.context = NIOLoopBound(context, eventLoop: channel.eventLoop)
+        guard channel.eventLoop.inEventLoop else { return nil }
+        let pipeline = channel.pipeline.syncOperations
+        if let encoder = try? pipeline.context(handlerType: HTTPResponseEncoder.self) {
+            context = NIOLoopBound(encoder, eventLoop: channel.eventLoop)
+            route = .chunks
+        } else if let state = try? pipeline.context(handlerType: HTTPConnectionStateHandler.self) {
+            context = NIOLoopBound(state, eventLoop: channel.eventLoop)
+            route = .bodyParts
+        } else {
+            return nil
+        }
         self.channel = channel
     }
 
@@ -32,11 +50,17 @@ public struct DirectOutput: Sendable {
     /// ask from any thread.
     var isWritable: Bool { channel.isWritable }
 
-    /// Writes the frames as body parts and flushes them. Call on the channel's event loop.
+    /// Writes the frames and flushes them. Call on the channel's event loop.
     func write(_ frames: [Subscriber.QueuedFrame]) {
         let context = context.value
         for frame in frames {
-            context.write(NIOAny(HTTPResponsePart.body(frame.bytes)), promise: nil)
+            switch route {
+            case .chunks:
+                guard frame.chunk.readableBytes > 0 else { continue }
+                context.write(NIOAny(IOData.byteBuffer(frame.chunk)), promise: nil)
+            case .bodyParts:
+                context.write(NIOAny(HTTPResponsePart.body(frame.bytes)), promise: nil)
+            }
         }
         context.flush()
     }

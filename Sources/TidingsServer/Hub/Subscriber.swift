@@ -50,6 +50,15 @@ public final class Subscriber: @unchecked Sendable {
         var bytes: ByteBuffer
         /// A channel event: never in the log, so never skipped as already sent.
         var isLive = false
+        /// `bytes` framed as one HTTP/1.1 chunk, made once and shared by every HTTP/1.1 stream.
+        let chunk: ByteBuffer
+
+        init(id: Int64, bytes: ByteBuffer, isLive: Bool = false) {
+            self.id = id
+            self.bytes = bytes
+            self.isLive = isLive
+            self.chunk = HTTPChunk.framing(bytes)
+        }
     }
 
     private struct State {
