@@ -50,6 +50,7 @@ struct EventsController: Sendable {
                     )
                     let writerLoop = StreamWriter(hub: hub, replay: replay, subscriber: subscriber, logger: logger)
                     // On the loop (as the executor makes it), a close watch; elsewhere the next write finds a gone client.
+                    // Adding it fails only on a closed pipeline, whose stream the isActive check below ends.
                     let pipeline = channel.eventLoop.inEventLoop ? channel.pipeline.syncOperations : nil
                     let closeWatch = StreamCloseHandler { subscriber.end(.closed) }
                     try? pipeline?.addHandler(closeWatch, position: .first)
