@@ -5,12 +5,12 @@ import TidingsCore
 
 @testable import TidingsServer
 
-@Suite("Live delivery while heartbeats keep waking the writer", .timeLimit(.minutes(2)))
+@Suite("Live delivery interleaved with heartbeats", .timeLimit(.minutes(2)))
 struct LiveDeliveryTests {
     @Test("2,000 rows in 200 commits reach two streams once each, in order, with heartbeats every 100 ms between them")
     func liveFramesAndWriterInterleave() async throws {
-        // Live frames are written by the stream's event loop while its writer task is parked;
-        // every heartbeat wakes that task. A heartbeat this short makes the two take turns often.
+        // Live frames and heartbeats reach the same socket from the hub's deliveries and from the
+        // heartbeat clock; a heartbeat this short makes the two take turns often.
         let stream = StreamSettings(heartbeat: .milliseconds(100), retry: .seconds(2), maxSelectors: 32, buffer: 64)
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }

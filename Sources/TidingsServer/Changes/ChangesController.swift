@@ -76,7 +76,7 @@ struct ChangesController: Sendable {
                     switch await waiter.next() {
                     case .frames, .lagged: return true
                     case .heartbeat: continue
-                    case .end: return false
+                    case .end, .handedOff: return false
                     }
                 }
             }

@@ -33,39 +33,46 @@ struct EventsController: Sendable {
         let channel = context.channel
         let retry = SSEFrame.retry(stream.retry)
         let logger = context.logger
+        let writesBody = request.method == .get
+        let lastEventID = parsed.lastEventID
+        let expiresAt = access.expiresAt
         return Response(
             status: .ok,
             headers: Self.headers,
-            body: ResponseBody { writer in
+            body: ResponseBody { [hub, replay, stream] writer in
                 // The writer runs on its channel's event loop: see EventLoopTaskExecutor.
                 try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop: channel.eventLoop)) {
                     // Registered here, not before: a client gone before the body runs leaves nothing behind.
-                    let (subscriber, cursor) = hub.subscribe(
+                    let session = StreamSession(
+                        hub: hub,
+                        replay: replay,
                         grant: grant,
-                        capacity: stream.buffer,
-                        expiresAt: access.expiresAt,
-                        // A HEAD response carries no body: its encoder drops one, so nothing may bypass it.
-                        direct: request.method == .get ? DirectOutput(channel: channel) : nil,
-                        closeConnection: { channel.close(promise: nil) }
+                        stream: stream,
+                        expiresAt: expiresAt,
+                        slot: slot,
+                        channel: channel,
+                        writesBody: writesBody,
+                        logger: logger
                     )
-                    let writerLoop = StreamWriter(hub: hub, replay: replay, subscriber: subscriber, logger: logger)
-                    // On the loop (as the executor makes it), a close watch; elsewhere the next write finds a gone client.
-                    // Adding it fails only on a closed pipeline, whose stream the isActive check below ends.
-                    let pipeline = channel.eventLoop.inEventLoop ? channel.pipeline.syncOperations : nil
-                    let closeWatch = StreamCloseHandler { subscriber.end(.closed) }
-                    try? pipeline?.addHandler(closeWatch, position: .first)
-                    defer {
-                        _ = pipeline?.removeHandler(closeWatch)
-                        hub.unsubscribe(subscriber)
-                        slot?.release()
-                    }
-                    if !channel.isActive { subscriber.end(.closed) }
+                    var runsOnLoop = false
+                    defer { if !runsOnLoop { session.release() } }
                     try await writer.write(retry)
                     // The server drains its connections before the other services hear of the shutdown.
-                    try await withGracefulShutdownHandler {
-                        try await writerLoop.run(writer: &writer, resumeAfter: parsed.lastEventID, cursor: cursor)
+                    let outcome = try await withGracefulShutdownHandler {
+                        try await session.run(writer: &writer, resumeAfter: lastEventID)
                     } onGracefulShutdown: {
-                        subscriber.end(.shutdown)
+                        session.subscriber.end(.shutdown)
+                    }
+                    switch outcome {
+                    case .handedOff:
+                        runsOnLoop = true
+                        throw StreamRunsOnLoop()
+                    case .ended(.expired):
+                        try await writer.write(SSEFrame.expired)
+                    case .ended(.cutOff):
+                        logger.info("subscriber cut off: its client stopped reading")
+                    case .ended:
+                        break
                     }
                     try await writer.finish(nil)
                 }
@@ -73,3 +80,10 @@ struct EventsController: Sendable {
         )
     }
 }
+
+/// Ends the request's task once its stream runs on the event loop (``StreamDriver``).
+///
+/// Hummingbird answers an error from a response body by closing the connection and ending the
+/// connection's task without writing anything more; the stream's watch (``StreamChannelHandler``)
+/// answers that close without closing, so the connection stays with the stream.
+struct StreamRunsOnLoop: Error {}

@@ -12,8 +12,17 @@ import TidingsPostgres
 /// written is skipped. Together: no gap, no duplicate. After the queue overflowed (a burst
 /// larger than `stream.buffer`), the same replay fills the gap up to the hub's current cursor.
 /// The last id written lives in the subscriber: while this writer is parked, the hub writes live
-/// frames itself (``Subscriber/drain()``) and moves it on.
+/// frames itself (``Subscriber/drain()``) and moves it on. Given a ``StreamDriver``, a writer with
+/// nothing left to do hands the stream to its event loop and returns.
 struct StreamWriter: Sendable {
+    /// How a writer's run ended.
+    enum Outcome: Equatable {
+        /// The stream ended; the caller writes what the ending sends and ends the response.
+        case ended(Subscriber.Ending)
+        /// The stream's event loop runs it now (see ``StreamDriver``).
+        case handedOff
+    }
+
     let hub: Hub
     let replay: LogReplay
     let subscriber: Subscriber
@@ -36,7 +45,13 @@ struct StreamWriter: Sendable {
         return through
     }
 
-    func run(writer: inout any ResponseBodyWriter, resumeAfter lastEventID: Int64?, cursor: Int64?) async throws {
+    /// Starts a stream: replays what followed `lastEventID`, then writes live frames.
+    func run(
+        writer: inout any ResponseBodyWriter,
+        resumeAfter lastEventID: Int64?,
+        cursor: Int64?,
+        handOffTo driver: (any StreamDriver)? = nil
+    ) async throws -> Outcome {
         // Events up to the cursor at registration predate a fresh stream.
         subscriber.lastWritten = lastEventID ?? cursor ?? Int64.min
         if var lastEventID {
@@ -53,8 +68,13 @@ struct StreamWriter: Sendable {
             }
             subscriber.lastWritten = try await fillGap(after: lastEventID, through: through, writer: &writer)
         }
+        return try await writeLive(writer: &writer, handOffTo: driver)
+    }
+
+    /// Writes what the subscriber has for it until the stream ends or is handed off.
+    func writeLive(writer: inout any ResponseBodyWriter, handOffTo driver: (any StreamDriver)?) async throws -> Outcome {
         while true {
-            switch await subscriber.next() {
+            switch await subscriber.next(handOffTo: driver) {
             case .lagged:
                 var lastWritten = subscriber.lastWritten
                 if lastWritten == .min { lastWritten = await hub.startCursor() }
@@ -74,12 +94,10 @@ struct StreamWriter: Sendable {
                 subscriber.beginWrite()
                 try await writer.write(SSEFrame.heartbeat)
                 subscriber.endWrite()
-            case .end(.expired):
-                try await writer.write(SSEFrame.expired)
-                return
             case .end(let reason):
-                if reason == .cutOff { logger.info("subscriber cut off: its client stopped reading") }
-                return
+                return .ended(reason)
+            case .handedOff:
+                return .handedOff
             }
         }
     }

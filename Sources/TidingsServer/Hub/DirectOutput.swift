@@ -2,15 +2,16 @@ import HummingbirdCore
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
+import TidingsCore
 
 /// A stream's way into its channel's pipeline below Hummingbird's response writer, so the hub
-/// can write a parked stream's live frames from the event loop without waking its writer task.
+/// can write a stream's live frames from the event loop without a writer task.
 ///
 /// A live delivery is then one pipeline write and one flush: no task resume, no executor hop, no
-/// async writer. It is used only while the writer task is parked and the channel is writable
-/// (``Subscriber/drain()``): nothing else is writing this response then, so the frames follow
-/// everything the writer wrote, in order. Everything else — replay, heartbeats, a socket that is
-/// not writable, the end of the stream — goes through the writer task as before.
+/// async writer. It is used while the stream's writer task is parked or gone (``StreamDriver``)
+/// and the channel is writable (``Subscriber/drain()``): nothing else is writing this response
+/// then, so the frames follow everything the writer wrote, in order. A stream on its event loop
+/// writes everything through it: heartbeats, replayed pages and the end of the response too.
 ///
 /// On HTTP/1.1 it writes each frame's ready-made chunk (``HTTPChunk``) below NIO's response
 /// encoder, which frames every body without a length as chunks (Hummingbird answers HTTP/1.1
@@ -50,6 +51,13 @@ public struct DirectOutput: Sendable {
     /// ask from any thread.
     var isWritable: Bool { channel.isWritable }
 
+    /// Whether the stream can run on its event loop without a writer task: on HTTP/1.1, where a
+    /// stream owns its connection. An HTTP/2 stream keeps its task, which hears of shutdown.
+    var canRunOnLoop: Bool { route == .chunks }
+
+    private static let heartbeatChunk = HTTPChunk.framing(SSEFrame.heartbeat)
+    private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
+
     /// Writes the frames and flushes them. Call on the channel's event loop.
     func write(_ frames: [Subscriber.QueuedFrame]) {
         let context = context.value
@@ -63,5 +71,48 @@ public struct DirectOutput: Sendable {
             }
         }
         context.flush()
+    }
+
+    /// Writes and flushes a heartbeat. Call on the channel's event loop.
+    func writeHeartbeat() {
+        switch route {
+        case .chunks: context.value.writeAndFlush(NIOAny(IOData.byteBuffer(Self.heartbeatChunk)), promise: nil)
+        case .bodyParts: context.value.writeAndFlush(NIOAny(HTTPResponsePart.body(SSEFrame.heartbeat)), promise: nil)
+        }
+    }
+
+    /// Writes and flushes `buffers` as body data; the future completes when the socket took
+    /// them. Call on the channel's event loop.
+    func write(contentsOf buffers: some Sequence<ByteBuffer>) -> EventLoopFuture<Void> {
+        let context = context.value
+        let parts = buffers.filter { $0.readableBytes > 0 }
+        guard let last = parts.indices.last else { return context.eventLoop.makeSucceededVoidFuture() }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        for index in parts.indices {
+            let part: NIOAny
+            switch route {
+            case .chunks: part = NIOAny(IOData.byteBuffer(HTTPChunk.framing(parts[index])))
+            case .bodyParts: part = NIOAny(HTTPResponsePart.body(parts[index]))
+            }
+            context.write(part, promise: index == last ? written : nil)
+        }
+        context.flush()
+        return written.futureResult
+    }
+
+    /// Ends the response: `last` if given, then the end of the body. The future completes when
+    /// the socket took both. Call on the channel's event loop.
+    func writeEnd(after last: ByteBuffer?) -> EventLoopFuture<Void> {
+        let context = context.value
+        let written = context.eventLoop.makePromise(of: Void.self)
+        switch route {
+        case .chunks:
+            if let last { context.write(NIOAny(IOData.byteBuffer(HTTPChunk.framing(last))), promise: nil) }
+            context.writeAndFlush(NIOAny(IOData.byteBuffer(Self.lastChunk)), promise: written)
+        case .bodyParts:
+            if let last { context.write(NIOAny(HTTPResponsePart.body(last)), promise: nil) }
+            context.writeAndFlush(NIOAny(HTTPResponsePart.end(nil)), promise: written)
+        }
+        return written.futureResult
     }
 }

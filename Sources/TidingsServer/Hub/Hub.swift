@@ -18,11 +18,11 @@ public final class Hub: ChangeSink {
         /// The last id handed out; `nil` until the feed has started.
         var cursor: Int64?
         var startWaiters: [CheckedContinuation<Int64, Never>] = []
-        var cutOffCount = 0
+        var cutOffs = AwaitedCount()
+        /// Streams handed from their writer task to their event loop, since start.
+        var handOffs = AwaitedCount()
         /// ``endAll()`` has run: the gateway is shutting down, and a stream registering now ends at once.
         var isShutDown = false
-        /// Callers of ``cutOffs(reaching:)`` and the count each waits for.
-        var cutOffWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
         /// Numbers live events, to queue each once per subscriber.
         var liveSequence = 0
     }
@@ -171,17 +171,27 @@ public final class Hub: ChangeSink {
     var cursor: Int64? { state.withLock { $0.cursor } }
 
     /// Subscribers cut off since start.
-    var cutOffCount: Int { state.withLock { $0.cutOffCount } }
+    var cutOffCount: Int { state.withLock { $0.cutOffs.value } }
 
     /// Returns once `count` subscribers have been cut off since start.
     func cutOffs(reaching count: Int) async {
         await withCheckedContinuation { continuation in
-            let reached = state.withLock { state -> Bool in
-                guard state.cutOffCount < count else { return true }
-                state.cutOffWaiters.append((count, continuation))
-                return false
-            }
-            if reached { continuation.resume() }
+            if !state.withLock({ $0.cutOffs.wait(for: count, continuation) }) { continuation.resume() }
+        }
+    }
+
+    /// Streams handed from their writer task to their event loop since start.
+    var handOffCount: Int { state.withLock { $0.handOffs.value } }
+
+    /// A stream's writer task handed it to its event loop (``StreamDriver``).
+    func handedOff() {
+        for waiter in state.withLock({ $0.handOffs.add(1) }) { waiter.resume() }
+    }
+
+    /// Returns once streams have been handed to their event loop `count` times since start.
+    func handOffs(reaching count: Int) async {
+        await withCheckedContinuation { continuation in
+            if !state.withLock({ $0.handOffs.wait(for: count, continuation) }) { continuation.resume() }
         }
     }
 
@@ -190,14 +200,18 @@ public final class Hub: ChangeSink {
 
     /// Asks every idle stream for a heartbeat and cuts off the ones stuck on an unread socket.
     func heartbeat() {
-        let stuck = state.withLock { Array($0.subscribers.values) }.filter { $0.tick() }
+        var drains = Drains()
+        var stuck: [Subscriber] = []
+        for subscriber in state.withLock({ Array($0.subscribers.values) }) {
+            let tick = subscriber.tick()
+            if tick.cutOff { stuck.append(subscriber) }
+            if tick.needsDrain { drains.add(subscriber) }
+        }
+        drains.run()
         guard !stuck.isEmpty else { return }
         let satisfied = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             for subscriber in stuck { Self.remove(subscriber, from: &state) }
-            state.cutOffCount += stuck.count
-            let count = state.cutOffCount
-            defer { state.cutOffWaiters.removeAll { $0.count <= count } }
-            return state.cutOffWaiters.filter { $0.count <= count }.map(\.continuation)
+            return state.cutOffs.add(stuck.count)
         }
         for waiter in satisfied { waiter.resume() }
         metrics.cutOff.increment(by: stuck.count)

@@ -16,6 +16,12 @@ import TidingsCore
 /// its ``DirectOutput``. The writer wakes only for what needs it — replay, heartbeats, lag, a socket
 /// that stopped taking writes, the end.
 ///
+/// On HTTP/1.1 the writer does not even park: once it has nothing to do it hands the stream to
+/// its event loop (``Next/handedOff``) and its task ends, so an idle stream holds no task. Then
+/// ``drain()`` does everything: it writes frames and heartbeats, waits for a socket that stopped
+/// taking writes to take them again, asks the ``StreamDriver`` for a writer task when the stream
+/// lagged and must replay from the log, and has the driver end the stream.
+///
 /// `@unchecked Sendable`: ``lastQueuedID`` and ``lastLiveSequence`` are read and written only under ``Hub``'s lock; the
 /// rest of the state is inside `state`'s `Mutex`.
 public final class Subscriber: @unchecked Sendable {
@@ -41,6 +47,16 @@ public final class Subscriber: @unchecked Sendable {
         case heartbeat
         /// End the stream.
         case end(Ending)
+        /// Nothing to do: the event loop runs the stream from now on; the writer's task ends.
+        case handedOff
+    }
+
+    /// What the heartbeat clock's ``tick()`` found.
+    struct Tick: Equatable {
+        /// The stream was stuck on an unread socket and is cut off.
+        var cutOff = false
+        /// The caller must run ``drain()`` on ``eventLoop``.
+        var needsDrain = false
     }
 
     /// A frame with the id it carries, so a resuming writer can skip what it already sent.
@@ -74,6 +90,16 @@ public final class Subscriber: @unchecked Sendable {
         var drainScheduled = false
         /// The id of the last logged event written to the client (`Int64.min`: none yet).
         var lastWritten = Int64.min
+        /// Set while the event loop runs the stream (its writer handed it off).
+        var driver: (any StreamDriver)?
+        /// The driver was told to end the stream.
+        var finished = false
+
+        /// Schedules a ``drain()`` unless one is on its way; returns whether the caller must run it.
+        mutating func scheduleDrain() -> Bool {
+            defer { drainScheduled = true }
+            return !drainScheduled
+        }
     }
 
     let id: Int
@@ -132,9 +158,8 @@ public final class Subscriber: @unchecked Sendable {
                 outcome = .lagged
             }
             state.frames.append(frame)
-            if direct != nil && state.waiter != nil && !state.lagged {
-                defer { state.drainScheduled = true }
-                return (nil, outcome, !state.drainScheduled)
+            if state.driver != nil || (direct != nil && state.waiter != nil && !state.lagged) {
+                return (nil, outcome, state.scheduleDrain())
             }
             return (state.waiter.take(), outcome, false)
         }
@@ -145,19 +170,60 @@ public final class Subscriber: @unchecked Sendable {
     /// Writes the queued frames straight to the channel while the writer is parked; when the
     /// channel is not writable, wakes the writer instead, which waits for the socket. Runs on
     /// ``eventLoop``, like the writer, so the two never write at once.
+    ///
+    /// Once the stream is handed off it does the writer's work: frames and a due heartbeat are
+    /// written while the channel is writable (otherwise the channel's writability change drains
+    /// again), a lagged stream gets a writer task back for its replay, and an ending goes to the
+    /// driver, once.
     func drain() {
         guard let output = direct else { return }
-        let (frames, waiter) = state.withLock { state -> ([QueuedFrame], CheckedContinuation<Void, Never>?) in
+        enum Step {
+            case none
+            case wake(CheckedContinuation<Void, Never>)
+            case write([QueuedFrame], heartbeat: Bool)
+            case resume(any StreamDriver)
+            case finish(any StreamDriver, Ending)
+        }
+        let step = state.withLock { state -> Step in
             state.drainScheduled = false
-            guard state.waiter != nil, state.ending == nil, !state.lagged, !state.frames.isEmpty else { return ([], nil) }
-            guard output.isWritable else { return ([], state.waiter.take()) }
+            if let driver = state.driver {
+                if let ending = state.ending {
+                    guard !state.finished else { return .none }
+                    state.finished = true
+                    // The driver holds this subscriber: let go of it once it has the ending.
+                    state.driver = nil
+                    return .finish(driver, ending)
+                }
+                if state.lagged {
+                    state.driver = nil
+                    return .resume(driver)
+                }
+                guard output.isWritable else { return .none }
+                let heartbeat = state.heartbeatDue && state.frames.isEmpty
+                state.heartbeatDue = false
+                var frames: [QueuedFrame] = []
+                swap(&frames, &state.frames)
+                return .write(Self.unwritten(frames, lastWritten: &state.lastWritten), heartbeat: heartbeat)
+            }
+            guard state.waiter != nil, state.ending == nil, !state.lagged, !state.frames.isEmpty else { return .none }
+            guard output.isWritable else { return state.waiter.take().map(Step.wake) ?? .none }
             var frames: [QueuedFrame] = []
             swap(&frames, &state.frames)
             state.heartbeatDue = false
-            return (Self.unwritten(frames, lastWritten: &state.lastWritten), nil)
+            return .write(Self.unwritten(frames, lastWritten: &state.lastWritten), heartbeat: false)
         }
-        waiter?.resume()
-        if !frames.isEmpty { output.write(frames) }
+        switch step {
+        case .none: break
+        case .wake(let waiter): waiter.resume()
+        case .write(let frames, let heartbeat):
+            if heartbeat {
+                output.writeHeartbeat()
+            } else if !frames.isEmpty {
+                output.write(frames)
+            }
+        case .resume(let driver): driver.resumeWriter()
+        case .finish(let driver, let ending): driver.finish(ending)
+        }
     }
 
     /// The frames not yet written (logged ids above `lastWritten`, and every live frame), and
@@ -189,43 +255,63 @@ public final class Subscriber: @unchecked Sendable {
     }
 
     /// A heartbeat tick: asks an idle writer for a heartbeat, and cuts the subscriber off when
-    /// one write has been in flight across two ticks. Returns true when it was cut off.
-    func tick() -> Bool {
-        let (waiter, stuck) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
-            guard state.ending == nil else { return (nil, false) }
+    /// one write has been in flight across two ticks (for a handed-off stream: when its channel
+    /// has not taken writes across two ticks).
+    func tick() -> Tick {
+        // The writer's cut-off closes the connection here; a handed-off stream's drain has its driver do it.
+        let (waiter, tick, close) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Tick, Bool) in
+            guard state.ending == nil else { return (nil, Tick(), false) }
+            if state.driver != nil {
+                guard direct?.isWritable ?? true else {
+                    state.ticksWhileWriting += 1
+                    guard state.ticksWhileWriting >= 2 else { return (nil, Tick(), false) }
+                    state.ending = .cutOff
+                    state.frames = []
+                    return (nil, Tick(cutOff: true, needsDrain: state.scheduleDrain()), false)
+                }
+                state.ticksWhileWriting = 0
+                guard state.frames.isEmpty else { return (nil, Tick(), false) }
+                state.heartbeatDue = true
+                return (nil, Tick(needsDrain: state.scheduleDrain()), false)
+            }
             if state.writing {
                 state.ticksWhileWriting += 1
-                guard state.ticksWhileWriting >= 2 else { return (nil, false) }
+                guard state.ticksWhileWriting >= 2 else { return (nil, Tick(), false) }
                 state.ending = .cutOff
                 state.frames = []
-                return (state.waiter.take(), true)
+                return (state.waiter.take(), Tick(cutOff: true), true)
             }
-            guard state.frames.isEmpty else { return (nil, false) }
+            guard state.frames.isEmpty else { return (nil, Tick(), false) }
             state.heartbeatDue = true
-            return (state.waiter.take(), false)
+            return (state.waiter.take(), Tick(), false)
         }
         waiter?.resume()
-        if stuck { closeConnection() }
-        return stuck
+        if close { closeConnection() }
+        return tick
     }
 
     /// Ends the stream; the first reason given wins.
     func end(_ reason: Ending) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let (waiter, needsDrain) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
             if state.ending == nil { state.ending = reason }
             if reason != .expired { state.frames = [] }
-            return state.waiter.take()
+            if state.driver != nil { return (nil, !state.finished && state.scheduleDrain()) }
+            return (state.waiter.take(), false)
         }
         waiter?.resume()
+        if needsDrain, let eventLoop { eventLoop.execute { self.drain() } }
     }
 
     /// Whether the stream has been told to end.
     var hasEnded: Bool { state.withLock { $0.ending != nil } }
 
     /// Waits for the next thing to write. Cancelling the calling task ends the stream.
-    func next() async -> Next {
+    /// - Parameter driver: given, and the stream has a ``DirectOutput`` on HTTP/1.1, a writer with
+    ///   nothing to do hands the stream to its event loop (``Next/handedOff``) instead of waiting.
+    func next(handOffTo driver: (any StreamDriver)? = nil) async -> Next {
+        let driver = direct?.canRunOnLoop == true ? driver : nil
         while true {
-            if let ready = takeReady() { return ready }
+            if let ready = takeReady(handOffTo: driver) { return ready }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let resumeNow = state.withLock { state -> Bool in
@@ -241,7 +327,7 @@ public final class Subscriber: @unchecked Sendable {
         }
     }
 
-    private func takeReady() -> Next? {
+    private func takeReady(handOffTo driver: (any StreamDriver)?) -> Next? {
         state.withLock { state -> Next? in
             if state.ending == nil && state.lagged {
                 state.lagged = false
@@ -257,6 +343,11 @@ public final class Subscriber: @unchecked Sendable {
             if state.heartbeatDue {
                 state.heartbeatDue = false
                 return .heartbeat
+            }
+            if let driver {
+                state.driver = driver
+                state.ticksWhileWriting = 0
+                return .handedOff
             }
             return nil
         }

@@ -1,0 +1,96 @@
+import AsyncHTTPClient
+import Foundation
+import NIOHTTP1
+import Testing
+import TidingsCore
+
+@testable import TidingsServer
+
+/// An HTTP/1.1 stream with nothing to write hands itself from its writer task to its
+/// connection's event loop, which then writes everything; a writer task comes back only to
+/// replay a gap from the log.
+@Suite("Streams on their event loop", .timeLimit(.minutes(1)))
+struct StreamOnLoopTests {
+    @Test("an idle stream leaves its writer task, then gets events and heartbeats from its event loop")
+    func idleStreamRunsOnLoop() async throws {
+        let stream = StreamSettings(heartbeat: .milliseconds(200), retry: .seconds(2), maxSelectors: 32, buffer: 64)
+        let client = try HTTPClient.make()
+        defer { client.shutdown { _ in } }
+        try await TestDatabase.with("onloop", stream: stream) { database, config in
+            try await LiveGateway.with(config) { live in
+                try await live.waitUntilReady(client: client)
+                var (response, messages) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
+                #expect(response.version == .http1_1)
+                #expect(try await messages.next() == .retry(2000))
+                await live.gateway.hub.handOffs(reaching: 1)
+
+                try await database.insert(1)
+                #expect(try await Self.nextRow(&messages) == 1)
+                #expect(try await messages.next() == .comment("heartbeat"))
+                try await database.insert(2)
+                #expect(try await Self.nextRow(&messages) == 2)
+                #expect(try await messages.next() == .comment("heartbeat"))
+                // Written by the loop all along: no writer task came back.
+                #expect(live.gateway.hub.handOffCount == 1)
+            }
+        }
+    }
+
+    @Test("a stream on its loop that falls behind its buffer replays the gap from the log, then returns to the loop")
+    func laggingStreamReplaysAndReturns() async throws {
+        let stream = StreamSettings(heartbeat: .seconds(30), retry: .seconds(2), maxSelectors: 32, buffer: 8)
+        let client = try HTTPClient.make()
+        defer { client.shutdown { _ in } }
+        try await TestDatabase.with("onloop", stream: stream) { database, config in
+            try await LiveGateway.with(config) { live in
+                try await live.waitUntilReady(client: client)
+                var (_, messages) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
+                #expect(try await messages.next() == .retry(2000))
+                await live.gateway.hub.handOffs(reaching: 1)
+
+                // One commit of 600 rows overflows a buffer of 8 at once.
+                try await database.execute("INSERT INTO public.items SELECT g, g % 7, 'n' FROM generate_series(1, 600) g")
+                var rows: [Int] = []
+                while rows.count < 600 {
+                    rows.append(try await Self.nextRow(&messages))
+                }
+                #expect(rows == Array(1...600))
+                await live.gateway.hub.handOffs(reaching: 2)
+                try await database.insert(601)
+                #expect(try await Self.nextRow(&messages) == 601)
+                #expect(live.gateway.hub.cutOffCount == 0)
+            }
+        }
+    }
+
+    @Test("the gateway's shutdown ends a stream on its loop with the end of its response")
+    func shutdownEndsTheResponse() async throws {
+        let client = try HTTPClient.make()
+        defer { client.shutdown { _ in } }
+        let reader = try await TestDatabase.with("onloop") { database, config in
+            try await LiveGateway.with(config) { live in
+                try await live.waitUntilReady(client: client)
+                var (_, messages) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
+                #expect(try await messages.next() == .retry(2000))
+                await live.gateway.hub.handOffs(reaching: 1)
+                try await database.insert(7)
+                #expect(try await Self.nextRow(&messages) == 7)
+                // Reads on while the gateway shuts down; a body cut short would throw.
+                return Task {
+                    var events = 0
+                    while let message = try await messages.next() {
+                        if case .event = message { events += 1 }
+                    }
+                    return events
+                }
+            }
+        }
+        #expect(try await reader.value == 0)
+    }
+
+    /// The row id of the next event.
+    private static func nextRow(_ messages: inout SSEMessages.AsyncIterator) async throws -> Int {
+        let event = try #require(try await messages.nextEvent())
+        return try #require(ResumeTests.rowID(event.data))
+    }
+}
