@@ -66,11 +66,16 @@ struct ChannelTests {
         return config
     }
 
-    /// Waits until the gateway's channel connection has run its LISTEN.
+    /// Waits until the gateway's channel connection to this test's database has run its LISTEN
+    /// and committed it (idle): a NOTIFY sent while the LISTEN still runs is not delivered to it,
+    /// and the other tests' gateways listen on the same channel name in their own databases.
     static func waitForListener(_ database: TestDatabase) async throws {
         for _ in 0..<400 {
             let rows = try await database.connection.query(
-                "SELECT count(*)::int8 FROM pg_stat_activity WHERE query ILIKE 'LISTEN%alerts%'",
+                """
+                SELECT count(*)::int8 FROM pg_stat_activity
+                WHERE datname = current_database() AND query ILIKE 'LISTEN%alerts%' AND state = 'idle'
+                """,
                 logger: LiveGateway.logger
             )
             for try await count in rows.decode(Int64.self) where count > 0 { return }
