@@ -6,9 +6,8 @@ import TidingsCore
 
 @testable import TidingsServer
 
-/// An HTTP/1.1 stream with nothing to write hands itself from its writer task to its
-/// connection's event loop, which then writes everything; a writer task comes back only to
-/// replay a gap from the log.
+/// A stream with nothing to write hands itself from its writer task to its channel's event
+/// loop, which then writes everything; a writer task comes back only to replay a gap from the log.
 @Suite("Streams on their event loop", .timeLimit(.minutes(1)))
 struct StreamOnLoopTests {
     @Test("an idle stream leaves its writer task, then gets events and heartbeats from its event loop")
@@ -76,6 +75,43 @@ struct StreamOnLoopTests {
                 try await database.insert(7)
                 #expect(try await Self.nextRow(&messages) == 7)
                 // Reads on while the gateway shuts down; a body cut short would throw.
+                return Task {
+                    var events = 0
+                    while let message = try await messages.next() {
+                        if case .event = message { events += 1 }
+                    }
+                    return events
+                }
+            }
+        }
+        #expect(try await reader.value == 0)
+    }
+
+    @Test("an HTTP/2 stream runs on its loop too, and the gateway's shutdown ends it with the end of its response")
+    func http2StreamRunsOnLoop() async throws {
+        let certificate = try TestCertificate()
+        let tls = TLSFiles(certificate: certificate.files.certificate, key: certificate.files.key)
+        // A client that takes two heartbeats to read is cut off: a second leaves room for the burst.
+        let stream = StreamSettings(heartbeat: .seconds(1), retry: .seconds(2), maxSelectors: 32, buffer: 8)
+        let client = try HTTPClient.make(trusting: certificate.certificate.certificatePEM)
+        defer { client.shutdown { _ in } }
+        let reader = try await TestDatabase.with("onloop", tls: tls, stream: stream) { database, config in
+            try await LiveGateway.with(config) { live in
+                try await live.waitUntilReady(client: client)
+                var (response, messages) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
+                #expect(response.version == .http2)
+                #expect(try await messages.next() == .retry(2000))
+                await live.gateway.hub.handOffs(reaching: 1)
+
+                try await database.insert(1)
+                #expect(try await Self.nextRow(&messages) == 1)
+                #expect(try await messages.next() == .comment("heartbeat"))
+                // A burst past the buffer of 8: the gap comes from the log, then the stream is back on its loop.
+                try await database.execute("INSERT INTO public.items SELECT g, g % 7, 'n' FROM generate_series(2, 300) g")
+                var rows: [Int] = []
+                while rows.count < 299 { rows.append(try await Self.nextRow(&messages)) }
+                #expect(rows == Array(2...300))
+                await live.gateway.hub.handOffs(reaching: 2)
                 return Task {
                     var events = 0
                     while let message = try await messages.next() {

@@ -64,7 +64,8 @@ public struct Gateway: Sendable {
             replay: LogReplay(client: client, logger: logger),
             authenticator: authenticator,
             stream: config.stream,
-            limiter: StreamLimiter(limit: config.auth.maxStreamsPerToken)
+            limiter: StreamLimiter(limit: config.auth.maxStreamsPerToken),
+            shutdown: StreamShutdownWatch(hub: hub)
         ).register(on: router)
         ChangesController(
             hub: hub,

@@ -2,7 +2,6 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import ServiceLifecycle
 import TidingsCore
 
 /// `GET /events`: authorizes the request, then streams the events its grant and selectors
@@ -13,6 +12,7 @@ struct EventsController: Sendable {
     let authenticator: Authenticator
     let stream: StreamSettings
     let limiter: StreamLimiter
+    let shutdown: StreamShutdownWatch
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("events") { request, context in try await events(request: request, context: context) }
@@ -25,6 +25,7 @@ struct EventsController: Sendable {
     ]
 
     func events(request: Request, context: GatewayRequestContext) async throws -> Response {
+        shutdown.start()
         let parsed = try StreamRequest(request: request, maxSelectors: stream.maxSelectors)
         let access = try await authenticator.access(for: request)
         let grant = try access.grant(for: parsed.selectors)
@@ -57,13 +58,7 @@ struct EventsController: Sendable {
                     var runsOnLoop = false
                     defer { if !runsOnLoop { session.release() } }
                     try await writer.write(retry)
-                    // The server drains its connections before the other services hear of the shutdown.
-                    let outcome = try await withGracefulShutdownHandler {
-                        try await session.run(writer: &writer, resumeAfter: lastEventID)
-                    } onGracefulShutdown: {
-                        session.subscriber.end(.shutdown)
-                    }
-                    switch outcome {
+                    switch try await session.run(writer: &writer, resumeAfter: lastEventID) {
                     case .handedOff:
                         runsOnLoop = true
                         throw StreamRunsOnLoop()

@@ -6,8 +6,8 @@ import Synchronization
 import TidingsCore
 
 /// One `/events` stream from registration to its end, whichever runs it: the request's writer
-/// task, then (on HTTP/1.1) the connection's event loop, as its ``StreamDriver``, with a writer
-/// task started again only to replay a gap from the log.
+/// task, then its channel's event loop, as its ``StreamDriver``, with a writer task started again
+/// only to replay a gap from the log.
 ///
 /// An idle stream on the loop holds no task: its state is the subscriber, this object and the
 /// watch in its pipeline (``StreamChannelHandler``). Its registration, its token's stream slot and

@@ -51,10 +51,6 @@ public struct DirectOutput: Sendable {
     /// ask from any thread.
     var isWritable: Bool { channel.isWritable }
 
-    /// Whether the stream can run on its event loop without a writer task: on HTTP/1.1, where a
-    /// stream owns its connection. An HTTP/2 stream keeps its task, which hears of shutdown.
-    var canRunOnLoop: Bool { route == .chunks }
-
     private static let heartbeatChunk = HTTPChunk.framing(SSEFrame.heartbeat)
     private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
 

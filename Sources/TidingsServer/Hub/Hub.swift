@@ -23,6 +23,8 @@ public final class Hub: ChangeSink {
         var handOffs = AwaitedCount()
         /// ``endAll()`` has run: the gateway is shutting down, and a stream registering now ends at once.
         var isShutDown = false
+        /// Callers of ``untilShutDown()``.
+        var shutDownWaiters: [CheckedContinuation<Void, Never>] = []
         /// Numbers live events, to queue each once per subscriber.
         var liveSequence = 0
     }
@@ -230,14 +232,27 @@ public final class Hub: ChangeSink {
 
     /// Ends every stream: the gateway is shutting down.
     func endAll() {
-        let all = state.withLock { state -> [Subscriber] in
+        let (all, waiters) = state.withLock { state -> ([Subscriber], [CheckedContinuation<Void, Never>]) in
             defer {
                 state.subscribers = [:]
                 state.index = TopicIndex()
                 state.isShutDown = true
+                state.shutDownWaiters = []
             }
-            return Array(state.subscribers.values)
+            return (Array(state.subscribers.values), state.shutDownWaiters)
         }
         for subscriber in all { subscriber.end(.shutdown) }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once ``endAll()`` has run.
+    func untilShutDown() async {
+        await withCheckedContinuation { continuation in
+            let isShutDown = state.withLock { state -> Bool in
+                if !state.isShutDown { state.shutDownWaiters.append(continuation) }
+                return state.isShutDown
+            }
+            if isShutDown { continuation.resume() }
+        }
     }
 }

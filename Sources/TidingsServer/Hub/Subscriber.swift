@@ -16,7 +16,7 @@ import TidingsCore
 /// its ``DirectOutput``. The writer wakes only for what needs it — replay, heartbeats, lag, a socket
 /// that stopped taking writes, the end.
 ///
-/// On HTTP/1.1 the writer does not even park: once it has nothing to do it hands the stream to
+/// With a direct output the writer does not even park: once it has nothing to do it hands the stream to
 /// its event loop (``Next/handedOff``) and its task ends, so an idle stream holds no task. Then
 /// ``drain()`` does everything: it writes frames and heartbeats, waits for a socket that stopped
 /// taking writes to take them again, asks the ``StreamDriver`` for a writer task when the stream
@@ -306,10 +306,10 @@ public final class Subscriber: @unchecked Sendable {
     var hasEnded: Bool { state.withLock { $0.ending != nil } }
 
     /// Waits for the next thing to write. Cancelling the calling task ends the stream.
-    /// - Parameter driver: given, and the stream has a ``DirectOutput`` on HTTP/1.1, a writer with
-    ///   nothing to do hands the stream to its event loop (``Next/handedOff``) instead of waiting.
+    /// - Parameter driver: given, and the stream has a ``DirectOutput``, a writer with nothing to
+    ///   do hands the stream to its event loop (``Next/handedOff``) instead of waiting.
     func next(handOffTo driver: (any StreamDriver)? = nil) async -> Next {
-        let driver = direct?.canRunOnLoop == true ? driver : nil
+        let driver = direct == nil ? nil : driver
         while true {
             if let ready = takeReady(handOffTo: driver) { return ready }
             await withTaskCancellationHandler {
