@@ -17,11 +17,8 @@ struct StreamOnLoopTests {
         defer { client.shutdown { _ in } }
         try await TestDatabase.with("onloop", stream: stream) { database, config in
             try await LiveGateway.with(config) { live in
-                try await live.waitUntilReady(client: client)
-                var (response, messages) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
+                var (response, messages) = try await Self.openOnLoop(client, live)
                 #expect(response.version == .http1_1)
-                #expect(try await messages.next() == .retry(2000))
-                await live.gateway.hub.handOffs(reaching: 1)
 
                 try await database.insert(1)
                 #expect(try await Self.nextRow(&messages) == 1)
@@ -42,18 +39,11 @@ struct StreamOnLoopTests {
         defer { client.shutdown { _ in } }
         try await TestDatabase.with("onloop", stream: stream) { database, config in
             try await LiveGateway.with(config) { live in
-                try await live.waitUntilReady(client: client)
-                var (_, messages) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
-                #expect(try await messages.next() == .retry(2000))
-                await live.gateway.hub.handOffs(reaching: 1)
+                var (_, messages) = try await Self.openOnLoop(client, live)
 
                 // One commit of 600 rows overflows a buffer of 8 at once.
                 try await database.execute("INSERT INTO public.items SELECT g, g % 7, 'n' FROM generate_series(1, 600) g")
-                var rows: [Int] = []
-                while rows.count < 600 {
-                    rows.append(try await Self.nextRow(&messages))
-                }
-                #expect(rows == Array(1...600))
+                #expect(try await Self.nextRows(600, &messages) == Array(1...600))
                 await live.gateway.hub.handOffs(reaching: 2)
                 try await database.insert(601)
                 #expect(try await Self.nextRow(&messages) == 601)
@@ -68,20 +58,11 @@ struct StreamOnLoopTests {
         defer { client.shutdown { _ in } }
         let reader = try await TestDatabase.with("onloop") { database, config in
             try await LiveGateway.with(config) { live in
-                try await live.waitUntilReady(client: client)
-                var (_, messages) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
-                #expect(try await messages.next() == .retry(2000))
-                await live.gateway.hub.handOffs(reaching: 1)
+                var (_, messages) = try await Self.openOnLoop(client, live)
                 try await database.insert(7)
                 #expect(try await Self.nextRow(&messages) == 7)
                 // Reads on while the gateway shuts down; a body cut short would throw.
-                return Task {
-                    var events = 0
-                    while let message = try await messages.next() {
-                        if case .event = message { events += 1 }
-                    }
-                    return events
-                }
+                return Self.eventsUntilEnd(messages)
             }
         }
         #expect(try await reader.value == 0)
@@ -97,31 +78,52 @@ struct StreamOnLoopTests {
         defer { client.shutdown { _ in } }
         let reader = try await TestDatabase.with("onloop", tls: tls, stream: stream) { database, config in
             try await LiveGateway.with(config) { live in
-                try await live.waitUntilReady(client: client)
-                var (response, messages) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
+                var (response, messages) = try await Self.openOnLoop(client, live)
                 #expect(response.version == .http2)
-                #expect(try await messages.next() == .retry(2000))
-                await live.gateway.hub.handOffs(reaching: 1)
 
                 try await database.insert(1)
                 #expect(try await Self.nextRow(&messages) == 1)
                 #expect(try await messages.next() == .comment("heartbeat"))
                 // A burst past the buffer of 8: the gap comes from the log, then the stream is back on its loop.
                 try await database.execute("INSERT INTO public.items SELECT g, g % 7, 'n' FROM generate_series(2, 300) g")
-                var rows: [Int] = []
-                while rows.count < 299 { rows.append(try await Self.nextRow(&messages)) }
-                #expect(rows == Array(2...300))
+                #expect(try await Self.nextRows(299, &messages) == Array(2...300))
                 await live.gateway.hub.handOffs(reaching: 2)
-                return Task {
-                    var events = 0
-                    while let message = try await messages.next() {
-                        if case .event = message { events += 1 }
-                    }
-                    return events
-                }
+                return Self.eventsUntilEnd(messages)
             }
         }
         #expect(try await reader.value == 0)
+    }
+
+    /// Opens a stream on `items/**` and waits until its writer has handed it to its event loop.
+    private static func openOnLoop(
+        _ client: HTTPClient,
+        _ live: LiveGateway
+    ) async throws -> (HTTPClientResponse, SSEMessages.AsyncIterator) {
+        try await live.waitUntilReady(client: client)
+        var (response, messages) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
+        #expect(try await messages.next() == .retry(2000))
+        await live.gateway.hub.handOffs(reaching: 1)
+        return (response, messages)
+    }
+
+    /// Reads the rest of the stream in a task; its value is the number of events, and it throws
+    /// when the response is cut short instead of ending.
+    private static func eventsUntilEnd(_ messages: sending SSEMessages.AsyncIterator) -> Task<Int, any Error> {
+        Task {
+            var messages = messages
+            var events = 0
+            while let message = try await messages.next() {
+                if case .event = message { events += 1 }
+            }
+            return events
+        }
+    }
+
+    /// The row ids of the next `count` events.
+    private static func nextRows(_ count: Int, _ messages: inout SSEMessages.AsyncIterator) async throws -> [Int] {
+        var rows: [Int] = []
+        while rows.count < count { rows.append(try await nextRow(&messages)) }
+        return rows
     }
 
     /// The row id of the next event.

@@ -127,17 +127,21 @@ final class StreamSession: StreamDriver {
     func finish(_ ending: Subscriber.Ending) {
         guard !finished.exchange(true, ordering: .acquiringAndReleasing) else { return }
         if ending == .cutOff { writer.logger.info("subscriber cut off: its client stopped reading") }
-        let written: EventLoopFuture<Void>
-        switch ending {
-        case .expired: written = direct?.writeEnd(after: SSEFrame.expired) ?? channel.eventLoop.makeSucceededVoidFuture()
-        case .shutdown: written = direct?.writeEnd(after: nil) ?? channel.eventLoop.makeSucceededVoidFuture()
-        case .closed, .cutOff: written = channel.eventLoop.makeSucceededVoidFuture()
-        }
         // The watch stays: it keeps reads going while TLS closes. The pipeline drops it with the channel.
         release(removingWatch: false)
-        written.whenComplete { _ in self.closeConnection() }
+        let last: EventLoopFuture<Void>?
+        switch ending {
+        case .expired: last = direct?.writeEnd(after: SSEFrame.expired)
+        case .shutdown: last = direct?.writeEnd(after: nil)
+        case .closed, .cutOff: last = nil
+        }
+        guard let last else { return closeConnection() }
         // A client that stopped reading never takes those last bytes: it is closed on anyway.
-        channel.eventLoop.scheduleTask(in: Self.lastWriteTimeout) { self.closeConnection() }
+        let timeout = channel.eventLoop.scheduleTask(in: Self.lastWriteTimeout) { self.closeConnection() }
+        last.whenComplete { _ in
+            timeout.cancel()
+            self.closeConnection()
+        }
     }
 
     /// How long the end of a response may wait for the socket before the connection closes.
