@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOPosix
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
@@ -17,10 +16,6 @@ import TidingsCore
 public final class ChangeFeed: Service {
     /// The channel the capture triggers and `tidings.publish()` notify.
     public static let wakeUpChannel = "tidings"
-
-    /// The feed's connections get an event loop of their own: on a loop shared with the
-    /// streams, the next wake-up and read would wait behind the writes of the last delivery.
-    static let eventLoop: any EventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
 
     private let configuration: PostgresConnection.Configuration
     private let sink: any ChangeSink
@@ -102,7 +97,9 @@ public final class ChangeFeed: Service {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 outcome.install(continuation)
-                let worker = Task {
+                // On the connection's loop: a wake-up, its read and the hand-over to the sink run
+                // on one thread, with no wait for a pool thread between them.
+                let worker = Task(executorPreference: FeedEventLoop.executor) {
                     do {
                         try await self.listenAndRead(attempt: attempt)
                         outcome.settle(.success(()))
@@ -129,7 +126,7 @@ public final class ChangeFeed: Service {
     private func listenAndRead(attempt: Int) async throws {
         let id = connectionCounter.wrappingAdd(1, ordering: .relaxed).newValue
         let connection = try await PostgresConnection.connect(
-            on: Self.eventLoop,
+            on: FeedEventLoop.eventLoop,
             configuration: configuration,
             id: id,
             logger: logger

@@ -36,7 +36,9 @@ struct ChannelFeed: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let started = ContinuousClock.now
             do {
-                try await cancelWhenGracefulShutdown { try await listen() }
+                try await cancelWhenGracefulShutdown {
+                    try await withTaskExecutorPreference(FeedEventLoop.executor) { try await listen() }
+                }
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }
                 // A connection that lived a while was a success: start the backoff over.
@@ -56,7 +58,12 @@ struct ChannelFeed: Service {
     }
 
     private func listen() async throws {
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        let connection = try await PostgresConnection.connect(
+            on: FeedEventLoop.eventLoop,
+            configuration: configuration,
+            id: 0,
+            logger: logger
+        )
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for source in channels {
