@@ -69,6 +69,17 @@ public struct DirectOutput: Sendable {
         context.flush()
     }
 
+    /// Writes and flushes one frame. Call on the channel's event loop.
+    func write(_ frame: Subscriber.QueuedFrame) {
+        switch route {
+        case .chunks:
+            guard frame.chunk.readableBytes > 0 else { return }
+            context.value.writeAndFlush(NIOAny(IOData.byteBuffer(frame.chunk)), promise: nil)
+        case .bodyParts:
+            context.value.writeAndFlush(NIOAny(HTTPResponsePart.body(frame.bytes)), promise: nil)
+        }
+    }
+
     /// Writes and flushes a heartbeat. Call on the channel's event loop.
     func writeHeartbeat() {
         switch route {

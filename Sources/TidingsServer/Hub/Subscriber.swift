@@ -130,11 +130,12 @@ public final class Subscriber: @unchecked Sendable {
         self.capacity = capacity
         self.expiresAt = expiresAt
         self.direct = direct
+        self.eventLoop = direct?.channel.eventLoop
         self.closeConnection = closeConnection
     }
 
     /// The event loop ``drain()`` must run on, when the stream has a direct output.
-    var eventLoop: (any EventLoop)? { direct?.channel.eventLoop }
+    let eventLoop: (any EventLoop)?
 
     /// What ``enqueue(_:)`` did with a frame.
     enum Enqueued: Equatable {
@@ -181,6 +182,7 @@ public final class Subscriber: @unchecked Sendable {
             case none
             case wake(CheckedContinuation<Void, Never>)
             case write([QueuedFrame], heartbeat: Bool)
+            case writeOne(QueuedFrame)
             case resume(any StreamDriver)
             case finish(any StreamDriver, Ending)
         }
@@ -201,6 +203,14 @@ public final class Subscriber: @unchecked Sendable {
                 guard output.isWritable else { return .none }
                 let heartbeat = state.heartbeatDue && state.frames.isEmpty
                 state.heartbeatDue = false
+                if state.frames.count == 1 {
+                    // The usual case: one event since the last drain. The queue keeps its storage.
+                    let frame = state.frames[0]
+                    state.frames.removeAll(keepingCapacity: true)
+                    guard frame.isLive || frame.id > state.lastWritten else { return .none }
+                    if !frame.isLive { state.lastWritten = frame.id }
+                    return .writeOne(frame)
+                }
                 var frames: [QueuedFrame] = []
                 swap(&frames, &state.frames)
                 return .write(Self.unwritten(frames, lastWritten: &state.lastWritten), heartbeat: heartbeat)
@@ -221,6 +231,7 @@ public final class Subscriber: @unchecked Sendable {
             } else if !frames.isEmpty {
                 output.write(frames)
             }
+        case .writeOne(let frame): output.write(frame)
         case .resume(let driver): driver.resumeWriter()
         case .finish(let driver, let ending): driver.finish(ending)
         }
