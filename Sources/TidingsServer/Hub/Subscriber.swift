@@ -201,13 +201,15 @@ public final class Subscriber: @unchecked Sendable {
                     return .resume(driver)
                 }
                 guard output.isWritable else { return .none }
-                let heartbeat = state.heartbeatDue && state.frames.isEmpty
+                // A due heartbeat is written when no frame is: frames already sent after a replay
+                // do not count as traffic.
+                let heartbeat = state.heartbeatDue
                 state.heartbeatDue = false
                 if state.frames.count == 1 {
                     // The usual case: one event since the last drain. The queue keeps its storage.
                     let frame = state.frames[0]
                     state.frames.removeAll(keepingCapacity: true)
-                    guard frame.isLive || frame.id > state.lastWritten else { return .none }
+                    guard frame.isLive || frame.id > state.lastWritten else { return .write([], heartbeat: heartbeat) }
                     if !frame.isLive { state.lastWritten = frame.id }
                     return .writeOne(frame)
                 }
@@ -226,10 +228,10 @@ public final class Subscriber: @unchecked Sendable {
         case .none: break
         case .wake(let waiter): waiter.resume()
         case .write(let frames, let heartbeat):
-            if heartbeat {
-                output.writeHeartbeat()
-            } else if !frames.isEmpty {
+            if !frames.isEmpty {
                 output.write(frames)
+            } else if heartbeat {
+                output.writeHeartbeat()
             }
         case .writeOne(let frame): output.write(frame)
         case .resume(let driver): driver.resumeWriter()
