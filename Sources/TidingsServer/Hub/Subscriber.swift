@@ -60,12 +60,15 @@ public final class Subscriber: @unchecked Sendable {
     }
 
     /// A frame with the id it carries, so a resuming writer can skip what it already sent.
-    struct QueuedFrame: Sendable {
+    ///
+    /// One object per event, shared by every queue it goes to: a queue holds one reference per
+    /// frame, not the two buffers' references, and a queued frame is a pointer, not 60 bytes.
+    final class QueuedFrame: Sendable {
         /// The change-log id; `Int64.min` for a live channel event, which has none.
-        var id: Int64
-        var bytes: ByteBuffer
+        let id: Int64
+        let bytes: ByteBuffer
         /// A channel event: never in the log, so never skipped as already sent.
-        var isLive = false
+        let isLive: Bool
         /// `bytes` framed as one HTTP/1.1 chunk, made once and shared by every HTTP/1.1 stream.
         let chunk: ByteBuffer
 
