@@ -46,6 +46,44 @@ struct BackpressureTests {
             }
         }
     }
+
+    /// The stream's frames go to its socket directly until the socket is full, then through NIO,
+    /// then directly again once NIO has written what it held: 10 MB cannot fit in the kernel's
+    /// buffers (4 MB at most for the gateway's side, 4 KB for the client's), so every step is taken.
+    /// With a queue of 32 the subscriber also overflows and replays its gap from the log.
+    @Test(
+        "a subscriber that stops reading while its socket fills gets every event once, in order, when it reads again",
+        arguments: [8192, 32]
+    )
+    func pausedSubscriberGetsEveryEvent(buffer: Int) async throws {
+        let stream = StreamSettings(heartbeat: .seconds(10), retry: .seconds(2), maxSelectors: 32, buffer: buffer)
+        let client = try HTTPClient.make()
+        defer { client.shutdown { _ in } }
+        try await TestDatabase.with("paused", stream: stream) { database, config in
+            try await LiveGateway.with(config) { live in
+                try await live.waitUntilReady(client: client)
+                let paused = try StalledSocket(port: live.port, path: "/events?topic=items/**")
+                defer { paused.close() }
+                await paused.readUntil("retry: 2000")
+                var (_, normal) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
+                #expect(try await normal.next() == .retry(2000))
+                await live.gateway.hub.handOffs(reaching: 2)
+
+                try await database.execute("INSERT INTO public.items SELECT g, 1, repeat('x', 2000) FROM generate_series(1, 5000) g")
+                var ids: [String] = []
+                while ids.count < 5000 {
+                    ids.append(try #require(try await normal.nextEvent()).id ?? "")
+                }
+                let last = try #require(ids.last)
+                let received = await paused.readUntil("id: \(last)\n", limit: 64 << 20)
+                let got = StalledSocket.eventIDs(in: received)
+                #expect(got.count == ids.count)
+                let firstDifference = zip(got, ids).first { $0 != $1 }
+                #expect(firstDifference == nil, "got id \(firstDifference?.0 ?? "") where \(firstDifference?.1 ?? "") was due")
+                #expect(live.gateway.hub.cutOffCount == 0)
+            }
+        }
+    }
 }
 
 /// A plain-HTTP client socket with a tiny receive buffer that sends one request and then does
@@ -86,6 +124,35 @@ final class StalledSocket: @unchecked Sendable {
         while !String(decoding: seen, as: UTF8.self).contains(marker) {
             guard recv(descriptor, &byte, 1, 0) == 1 else { return }
             seen.append(byte)
+        }
+    }
+
+    /// Reads, on a thread of its own, until `marker` has come, the server closes the connection
+    /// or `limit` bytes have come; returns the bytes as text.
+    func readUntil(_ marker: String, limit: Int) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.blockingRead(until: Array(marker.utf8), limit: limit)) }.start()
+        }
+    }
+
+    private func blockingRead(until marker: [UInt8], limit: Int) -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while received.count < limit {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, 65536, 0) }
+            if count <= 0 { break }
+            // Only the new bytes and the few before them can complete the marker.
+            let searchFrom = max(0, received.count - marker.count)
+            received.append(contentsOf: buffer[..<count])
+            if received[searchFrom...].firstRange(of: marker) != nil { break }
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    /// The `id:` fields of the SSE events in `text`, in order (chunk framing and all).
+    static func eventIDs(in text: String) -> [String] {
+        text.split(whereSeparator: \.isNewline).compactMap { line in
+            line.hasPrefix("id: ") ? String(line.dropFirst(4)) : nil
         }
     }
 

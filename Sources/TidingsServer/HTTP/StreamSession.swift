@@ -87,6 +87,7 @@ final class StreamSession: StreamDriver {
         )
         if outcome == .handedOff {
             watch?.value.runOnLoop()
+            direct?.takeOverSocket()
             hub.handedOff()
         }
         return outcome
