@@ -1,32 +1,64 @@
 #if canImport(Glibc)
+@_spi(Reflection) import Swift
 import Glibc
 import NIOCore
+import Synchronization
 
 /// Finds the socket descriptor of an accepted NIO channel, for ``SocketWrites``.
 ///
-/// NIO has no public accessor for it: the descriptor is read from the channel's stored properties
-/// by reflection (`socket`, then its `descriptor`), and then proven. It is taken only when that
-/// descriptor's local and peer addresses are the channel's own, so a NIO whose layout changed
-/// gives `nil` (NIO then writes everything), never another connection's socket.
+/// NIO has no public accessor for it. The runtime's field metadata says where a channel type
+/// keeps its socket object (`socket`) and where that object keeps its descriptor
+/// (`descriptor: Int32`); the two offsets are looked up once per channel type, and then each
+/// connection's descriptor is two loads. A descriptor is taken only when the kernel's local and
+/// peer addresses for it are the channel's own, so a NIO whose layout changed gives `nil` (NIO
+/// then writes everything), never another connection's socket.
 enum SocketDescriptor {
     static func of(_ channel: any Channel) -> CInt? {
-        guard let socket = storedValue(labelled: "socket", in: channel),
-            let descriptor = storedValue(labelled: "descriptor", in: socket) as? CInt,
-            descriptor >= 0,
-            let local = channel.localAddress, let remote = channel.remoteAddress,
-            address(of: descriptor, peer: false) == local, address(of: descriptor, peer: true) == remote
+        guard let layout = layout(of: type(of: channel)),
+            let local = channel.localAddress, let remote = channel.remoteAddress
+        else { return nil }
+        let descriptor = withExtendedLifetime(channel) {
+            let object = UnsafeRawPointer(Unmanaged.passUnretained(channel as AnyObject).toOpaque())
+            let socket = object.load(fromByteOffset: layout.socket, as: UnsafeRawPointer.self)
+            return socket.load(fromByteOffset: layout.descriptor, as: CInt.self)
+        }
+        guard descriptor >= 0, address(of: descriptor, peer: false) == local, address(of: descriptor, peer: true) == remote
         else { return nil }
         return descriptor
     }
 
-    /// A stored property of `value` or of one of its superclasses.
-    private static func storedValue(labelled label: String, in value: Any) -> Any? {
-        var mirror: Mirror? = Mirror(reflecting: value)
-        while let current = mirror {
-            if let child = current.children.first(where: { $0.label == label }) { return child.value }
-            mirror = current.superclassMirror
+    /// Byte offsets: of the socket object's reference in the channel, and of the descriptor in it.
+    private struct Layout {
+        var socket: Int
+        var descriptor: Int
+    }
+
+    /// Per channel type; `nil` for a type without a socket object holding a descriptor.
+    private static let layouts = Mutex<[ObjectIdentifier: Layout?]>([:])
+
+    private static func layout(of channelType: any Channel.Type) -> Layout? {
+        let key = ObjectIdentifier(channelType)
+        if let known = layouts.withLock({ $0[key] }) { return known }
+        var layout: Layout?
+        if let socket = field("socket", of: channelType),
+            let descriptor = field("descriptor", of: socket.type),
+            descriptor.type == CInt.self
+        {
+            layout = Layout(socket: socket.offset, descriptor: descriptor.offset)
         }
-        return nil
+        layouts.withLock { $0[key] = .some(layout) }
+        return layout
+    }
+
+    /// A stored property of class `type` (its superclasses' included): its offset and type.
+    private static func field(_ name: String, of type: Any.Type) -> (offset: Int, type: Any.Type)? {
+        var found: (offset: Int, type: Any.Type)?
+        _forEachField(of: type, options: _EachFieldOptions(rawValue: 1 << 0)) { fieldName, offset, fieldType, _ in
+            guard String(cString: fieldName) == name else { return true }
+            found = (offset, fieldType)
+            return false
+        }
+        return found
     }
 
     /// The local or peer address the kernel reports for `descriptor`.
@@ -41,15 +73,9 @@ enum SocketDescriptor {
         guard result == 0 else { return nil }
         switch Int32(storage.ss_family) {
         case AF_INET:
-            return withUnsafeBytes(of: &storage) { bytes in
-                let address = bytes.load(as: sockaddr_in.self)
-                return SocketAddress(address)
-            }
+            return withUnsafeBytes(of: &storage) { SocketAddress($0.load(as: sockaddr_in.self)) }
         case AF_INET6:
-            return withUnsafeBytes(of: &storage) { bytes in
-                let address = bytes.load(as: sockaddr_in6.self)
-                return SocketAddress(address)
-            }
+            return withUnsafeBytes(of: &storage) { SocketAddress($0.load(as: sockaddr_in6.self)) }
         default:
             return nil
         }
