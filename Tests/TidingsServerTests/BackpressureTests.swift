@@ -149,6 +149,25 @@ final class StalledSocket: @unchecked Sendable {
         return String(decoding: received, as: UTF8.self)
     }
 
+    /// Reads, on a thread of its own, `count` bytes or until the server closes the connection.
+    func read(count: Int) async -> [UInt8] {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.blockingRead(count: count)) }.start()
+        }
+    }
+
+    private func blockingRead(count: Int) -> [UInt8] {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while received.count < count {
+            let wanted = min(65536, count - received.count)
+            let read = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, wanted, 0) }
+            if read <= 0 { break }
+            received.append(contentsOf: buffer[..<read])
+        }
+        return received
+    }
+
     /// The `id:` fields of the SSE events in `text`, in order (chunk framing and all).
     static func eventIDs(in text: String) -> [String] {
         text.split(whereSeparator: \.isNewline).compactMap { line in

@@ -9,19 +9,11 @@ import Testing
 struct SocketWritesTests {
     @Test("bytes sent on an accepted channel's socket reach its client, after what NIO held before")
     func sendReachesTheClient() async throws {
-        let group = MultiThreadedEventLoopGroup.singleton
-        let (accepted, acceptedChannel) = AsyncStream.makeStream(of: (any Channel).self)
-        let server = try await ServerBootstrap(group: group)
-            .childChannelInitializer { channel in
-                channel.pipeline.addHandler(ReportsActive { acceptedChannel.yield($0) })
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        defer { server.close(promise: nil) }
-        let client = try StalledSocket(port: try #require(server.localAddress?.port), path: "/")
-        defer { client.close() }
-        var connections = accepted.makeAsyncIterator()
-        let channel = try #require(await connections.next())
-
+        let (server, client, channel) = try await connectedPair()
+        defer {
+            server.close(promise: nil)
+            client.close()
+        }
         // NIO holds a write, then the barrier that arming makes after it.
         let socket = try await channel.eventLoop.submit { () -> NIOLoopBound<SocketWrites>? in
             SocketWrites.of(channel).map { NIOLoopBound($0, eventLoop: channel.eventLoop) }
@@ -45,10 +37,53 @@ struct SocketWritesTests {
         #expect(await client.readUntil("directly.", limit: 1 << 10) == "through NIO, then sent directly.")
     }
 
+    @Test("a flood through the send handler reaches a client that reads late, byte for byte, each write's promise kept")
+    func floodThroughTheHandler() async throws {
+        let (server, client, channel) = try await connectedPair()
+        defer {
+            server.close(promise: nil)
+            client.close()
+        }
+        let installed = try await channel.eventLoop.submit {
+            SocketSendHandler.install(on: channel)
+            return (try? channel.pipeline.syncOperations.context(handlerType: SocketSendHandler.self)) != nil
+        }.get()
+        #expect(installed)
+        // 8 MB while the client reads nothing: the first writes go to the socket, the rest wait
+        // in NIO once the socket is full (4 MB at most here); then one more write, once NIO has
+        // written everything, goes to the socket again.
+        let chunk = 40_000
+        let flood = try await channel.eventLoop.submit {
+            (0..<200).map { index in channel.writeAndFlush(ByteBuffer(repeating: UInt8(index % 251), count: chunk)) }
+        }.get()
+        let first = await client.read(count: 200 * chunk)
+        for written in flood { try await written.get() }
+        try await channel.writeAndFlush(ByteBuffer(repeating: 250, count: chunk)).get()
+        let second = await client.read(count: chunk)
+        let received = first + second
+        #expect(received.count == 201 * chunk)
+        // Chunk k is filled with k % 251; the last one, written after, with 250.
+        let misplaced = received.indices.first { received[$0] != (($0 / chunk) == 200 ? 250 : UInt8(($0 / chunk) % 251)) }
+        #expect(misplaced == nil, "byte \(misplaced ?? 0) is out of place")
+    }
+
     @Test("a channel without a socket of its own has none to send on")
     func embeddedChannel() {
         #expect(SocketWrites.of(EmbeddedChannel()) == nil)
     }
+}
+
+/// A listening channel, a client socket that reads only when asked, and the accepted channel.
+private func connectedPair() async throws -> (server: any Channel, client: StalledSocket, accepted: any Channel) {
+    let (accepted, acceptedChannel) = AsyncStream.makeStream(of: (any Channel).self)
+    let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .childChannelInitializer { channel in
+            channel.pipeline.addHandler(ReportsActive { acceptedChannel.yield($0) })
+        }
+        .bind(host: "127.0.0.1", port: 0).get()
+    let client = try StalledSocket(port: try #require(server.localAddress?.port), path: "/")
+    var connections = accepted.makeAsyncIterator()
+    return (server, client, try #require(await connections.next()))
 }
 
 /// Hands over an accepted channel once it is active: writes before that would wait.

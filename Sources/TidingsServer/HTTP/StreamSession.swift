@@ -50,6 +50,8 @@ final class StreamSession: StreamDriver {
             // Adding it fails only on a closed pipeline; the isActive check below ends that stream.
             let added = (try? pipeline.addHandler(handler, position: encoder.map { .after($0) } ?? .first)) != nil
             watch = added ? NIOLoopBound(handler, eventLoop: channel.eventLoop) : nil
+            // Before the direct output, which hands plain HTTP/1.1's chunks to it.
+            SocketSendHandler.install(on: channel)
         } else {
             watch = nil
         }
@@ -87,7 +89,6 @@ final class StreamSession: StreamDriver {
         )
         if outcome == .handedOff {
             watch?.value.runOnLoop()
-            direct?.takeOverSocket()
             hub.handedOff()
         }
         return outcome

@@ -4,18 +4,11 @@ import NIOCore
 import Glibc
 #endif
 
-/// Live frames written with one system call on the connection's socket instead of through NIO's
-/// write path, for a plain HTTP/1.1 stream on its event loop.
+/// A connection's socket, for ``SocketSendHandler`` to send on past NIO's write path, and the
+/// count that says when it may.
 ///
-/// A delivery is then the system call and little else: NIO's per-write bookkeeping (its pending
-/// write queue, flush, writability accounting and the reference counting around them) was a fifth
-/// of the gateway's CPU per delivery, more than everything Tidings itself does per delivery.
-///
-/// NIO owns the socket and keeps owning it: it reads, closes and reports errors as before, and
-/// every write this type cannot finish goes to NIO. A send happens only when nothing written
-/// through NIO is still in flight, so bytes never overtake each other; a partial or refused send
-/// (a full socket, an error) hands the rest to NIO, which waits for the socket, reports the error
-/// or closes the channel. Used only on the channel's event loop, and only while the channel is
+/// A send happens only when nothing written through NIO is still in flight, so bytes never
+/// overtake each other. Used only on the channel's event loop, and only while the channel is
 /// active: NIO closes the descriptor on that loop and marks the channel inactive before anything
 /// else runs there, so a send never reaches a descriptor number the kernel has handed out again.
 final class SocketWrites {
@@ -54,17 +47,16 @@ final class SocketWrites {
         write(barrier)
     }
 
-    /// A promise for a NIO write, counted when armed (sends wait for it); `nil` before.
-    func promise(on eventLoop: any EventLoop) -> EventLoopPromise<Void>? {
-        guard armed else { return nil }
-        let promise = eventLoop.makePromise(of: Void.self)
+    /// `promise`, or a new one, counted as a NIO write in flight: sends wait until it completes.
+    func tracking(_ promise: EventLoopPromise<Void>?, on eventLoop: any EventLoop) -> EventLoopPromise<Void> {
+        let promise = promise ?? eventLoop.makePromise(of: Void.self)
         track(promise)
         return promise
     }
 
     /// Counts a NIO write's promise when armed: sends wait until it completes. NIO completes a
     /// channel's write promises in order, so the last write's promise stands for those before it.
-    func track(_ promise: EventLoopPromise<Void>) {
+    private func track(_ promise: EventLoopPromise<Void>) {
         guard armed else { return }
         inFlight += 1
         promise.futureResult.assumeIsolated().whenComplete { _ in self.inFlight -= 1 }
