@@ -71,7 +71,10 @@ final class SocketWrites {
         let count = min(buffers.count, Self.maxVectors)
         return withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
             Self.pointing(vectors, at: buffers[..<count]) {
-                Self.retryingInterrupts { writev(descriptor, vectors.baseAddress, CInt(count)) }
+                var message = msghdr()
+                message.msg_iov = vectors.baseAddress
+                message.msg_iovlen = count
+                return Self.retryingInterrupts { sendmsg(descriptor, &message, Self.flags) }
             }
         }
         #else
@@ -85,7 +88,7 @@ final class SocketWrites {
         buffer.withUnsafeReadableBytes { bytes in
             guard let base = bytes.baseAddress, !bytes.isEmpty else { return 0 }
             return Self.retryingInterrupts {
-                Glibc.send(descriptor, base, bytes.count, CInt(MSG_NOSIGNAL) | CInt(MSG_DONTWAIT))
+                Glibc.send(descriptor, base, bytes.count, Self.flags)
             }
         }
         #else
@@ -94,8 +97,12 @@ final class SocketWrites {
     }
 
     #if canImport(Glibc)
-    /// At most this many buffers go in one `writev`; the rest go through NIO.
+    /// At most this many buffers go in one `sendmsg`; the rest go through NIO.
     private static let maxVectors = 64
+
+    /// Never block (the socket is NIO's, non-blocking anyway) and never raise SIGPIPE on a peer
+    /// that has gone: the send fails, and NIO, given the rest, reports it.
+    private static let flags = CInt(MSG_NOSIGNAL) | CInt(MSG_DONTWAIT)
 
     /// Fills `vectors` with the readable bytes of `buffers` and runs `body` while all of them
     /// are pinned: each buffer's bytes are only valid inside its own closure, so the closures nest.
