@@ -84,12 +84,16 @@ final class SocketSendHandler: ChannelOutboundHandler, RemovableChannelHandler {
     }
 
     func flush(context: ChannelHandlerContext) {
-        var sent = 0
-        if !unflushed.isEmpty, socket.canSend, context.channel.isActive { sent = sendUnflushed() }
+        // Nothing counts as sent unless a send was made: an empty write waiting behind NIO's
+        // must not complete before them.
+        let sending = !unflushed.isEmpty && socket.canSend && context.channel.isActive
+        var sent = sending ? sendUnflushed() : 0
         var taken = 0
         // Succeeded once this handler's state is settled: their callbacks may write again.
         var done: [EventLoopPromise<Void>] = []
-        while taken < unflushed.count, case .byteBuffer(let buffer) = unflushed[taken].data, sent >= buffer.readableBytes {
+        while sending, taken < unflushed.count, case .byteBuffer(let buffer) = unflushed[taken].data,
+            sent >= buffer.readableBytes
+        {
             sent -= buffer.readableBytes
             if let promise = unflushed[taken].promise { done.append(promise) }
             taken += 1
