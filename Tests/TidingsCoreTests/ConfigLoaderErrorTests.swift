@@ -105,6 +105,14 @@ import TidingsCore
         ConfigFixture.expectError(short + extra, line: 11, key: key, message: range, fix: "\(key.split(separator: ".").last!):")
     }
 
+    @Test(
+        "threads is auto or a whole number from 1 to 1024",
+        arguments: ["threads: 0", "threads: many", "threads: 1025", "threads: 1.5", "threads: -2"]
+    )
+    func threads(extra: String) {
+        ConfigFixture.expectError(short + extra, line: 10, key: "threads", message: "is not a thread count", fix: "threads: auto")
+    }
+
     @Test("max_streams_per_token may not be negative")
     func maxStreamsPerToken() {
         let yaml = replacing("  jwt:", with: "  max_streams_per_token: -1\n  jwt:")

@@ -37,6 +37,15 @@ import TidingsCore
         #expect(config.auth.maxStreamsPerToken == 0)
     }
 
+    @Test(
+        "threads takes auto or a count; without it the server picks",
+        arguments: [("", nil), ("threads: auto\n", nil), ("threads: 3\n", 3)]
+    )
+    func threads(line: String, expected: Int?) throws {
+        let config = try ConfigFixture.load(ConfigFixture.shortForm + line)
+        #expect(config.threads == expected)
+    }
+
     @Test("the example file loads with every key set")
     func exampleFile() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tidings.example.yaml").path
@@ -47,6 +56,7 @@ import TidingsCore
         #expect(config.auth.jwt.audience == "tidings")
         #expect(config.auth.public == [try Selector(parsing: "announcements/**")])
         #expect(config.cors.origins == ["https://app.example.com"])
+        #expect(config.threads == nil)
         let orders = try #require(config.tables.first)
         #expect(orders.table == TableName(schema: "public", name: "orders"))
         #expect(orders.topics.map(\.description) == ["orders/{id}", "customers/{customer_id}/orders"])

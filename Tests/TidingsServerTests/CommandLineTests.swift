@@ -25,33 +25,41 @@ struct CommandLineTests {
         """
     }
 
+    /// Starts `tidings serve` on `config` and waits until it is ready; the stream yields its exit status.
+    static func startServe(config: String, port: Int) async throws -> (process: Process, exited: AsyncStream<Int32>) {
+        let file = try TidingsBinary.writeTemporary(config)
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: try TidingsBinary.path)
+        serve.arguments = ["serve", "--config", file, "--log-level", "warning"]
+        serve.environment = ProcessInfo.processInfo.environment.merging(["TIDINGS_TEST_SECRET": "cli-secret-cli-secret-cli-secret-0123"]) {
+            _,
+            new in new
+        }
+        serve.standardError = FileHandle.nullDevice
+        let exited: AsyncStream<Int32> = AsyncStream { continuation in
+            serve.terminationHandler = { process in
+                continuation.yield(process.terminationStatus)
+                continuation.finish()
+            }
+        }
+        try serve.run()
+        let client = try HTTPClient.make()
+        defer { client.shutdown { _ in } }
+        var ready = false
+        for _ in 0..<400 where !ready {
+            let response = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(2))
+            ready = response?.status == .ok
+            if !ready { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(ready)
+        return (serve, exited)
+    }
+
     @Test("serve streams, and SIGTERM ends every open stream and exits 0")
     func serveDrainsOnSIGTERM() async throws {
         try await TestDatabase.with("sigterm") { database, _ in
             let port = try TidingsBinary.freePort()
-            let file = try TidingsBinary.writeTemporary(Self.configYAML(database: database.url, port: port))
-            let serve = Process()
-            serve.executableURL = URL(fileURLWithPath: try TidingsBinary.path)
-            serve.arguments = ["serve", "--config", file, "--log-level", "warning"]
-            serve.environment = ProcessInfo.processInfo.environment.merging(["TIDINGS_TEST_SECRET": "cli-secret-cli-secret-cli-secret-0123"]
-            ) { _, new in new }
-            serve.standardError = FileHandle.nullDevice
-            try serve.run()
-            let exited: AsyncStream<Int32> = AsyncStream { continuation in
-                serve.terminationHandler = { process in
-                    continuation.yield(process.terminationStatus)
-                    continuation.finish()
-                }
-            }
-            let client = try HTTPClient.make()
-            defer { client.shutdown { _ in } }
-            var ready = false
-            for _ in 0..<400 where !ready {
-                let response = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(2))
-                ready = response?.status == .ok
-                if !ready { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            #expect(ready)
+            let (serve, exited) = try await Self.startServe(config: Self.configYAML(database: database.url, port: port), port: port)
 
             let curl = try CurlProcess(arguments: ["-N", "-s", "http://127.0.0.1:\(port)/events?topic=items/**"])
             var lines = curl.lines.makeAsyncIterator()
@@ -67,6 +75,27 @@ struct CommandLineTests {
             // The stream was ended by the server: curl's output reaches its end.
             while await lines.next() != nil {}
             curl.terminate()
+        }
+    }
+
+    @Test(
+        "serve runs connections on the configured event-loop threads; auto keeps a core free",
+        .serialized,
+        arguments: [("threads: 1", 1), ("threads: 3", 3), ("", ServerThreads.count(configured: nil))]
+    )
+    func serveThreads(line: String, expected: Int) async throws {
+        try await TestDatabase.with("threads") { database, _ in
+            let port = try TidingsBinary.freePort()
+            let config = Self.configYAML(database: database.url, port: port) + "\n" + line + "\n"
+            let (serve, exited) = try await Self.startServe(config: config, port: port)
+            // NIO names the threads of its shared group, the one the server runs on, NIO-SGLTN-….
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(serve.processIdentifier)/task")
+            let names = tasks.compactMap {
+                try? String(contentsOfFile: "/proc/\(serve.processIdentifier)/task/\($0)/comm", encoding: .utf8)
+            }
+            #expect(names.filter { $0.hasPrefix("NIO-SGLTN-") }.count == expected)
+            serve.terminate()
+            for await _ in exited {}
         }
     }
 

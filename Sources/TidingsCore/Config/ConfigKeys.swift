@@ -1,7 +1,7 @@
 /// The keys each mapping of the config file may hold (SPEC §2), and the did-you-mean hints for
 /// the ones it may not.
 enum ConfigKeys {
-    static let root = ["listen", "tls", "postgres", "auth", "cors", "topics", "stream", "publish", "retention"]
+    static let root = ["listen", "tls", "postgres", "auth", "cors", "topics", "stream", "publish", "retention", "threads"]
     static let tls = ["certificate", "key"]
     static let postgres = ["url"]
     static let auth = ["jwt", "public", "max_streams_per_token"]

@@ -1,5 +1,5 @@
 /// The top level of the file and its small sections: listen, tls, postgres, cors, stream,
-/// publish and retention.
+/// publish, retention and threads.
 extension ConfigReader {
     /// The whole configuration; `nil` when anything was reported.
     mutating func readConfig(_ root: ConfigNode) -> TidingsConfig? {
@@ -13,6 +13,7 @@ extension ConfigReader {
         let stream = readStream(top)
         let publish = readPublish(top)
         let retention = readRetention(top)
+        let threads = readThreads(top)
         guard errors.isEmpty, let tls, let postgres, let auth, let topics else { return nil }
         return TidingsConfig(
             listen: listen,
@@ -23,7 +24,8 @@ extension ConfigReader {
             topics: topics,
             stream: stream,
             publish: publish,
-            retention: retention
+            retention: retention,
+            threads: threads
         )
     }
 
@@ -167,5 +169,17 @@ extension ConfigReader {
             maxEvents: integer("max_events", in: retention, default: defaults.maxEvents, range: 0...Int.max),
             interval: duration("interval", in: retention, default: defaults.interval)
         )
+    }
+
+    /// `nil` for `auto` or no key: the server picks from the machine's cores.
+    private mutating func readThreads(_ top: ConfigMapping) -> Int? {
+        let fix = "write threads: auto (one fewer than the cores, at least 1) or a whole number from 1 to 1024"
+        guard let node = top["threads"], let text = scalar(node, example: "auto") else { return nil }
+        if text.lowercased() == "auto" { return nil }
+        guard let count = Int(text), (1...1024).contains(count) else {
+            report(node, "'\(text)' is not a thread count", fix: fix)
+            return nil
+        }
+        return count
     }
 }

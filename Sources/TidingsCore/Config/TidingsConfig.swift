@@ -16,6 +16,10 @@ public struct TidingsConfig: Sendable, Equatable {
     public var stream: StreamSettings
     public var publish: PublishSettings
     public var retention: RetentionSettings
+    /// Event-loop threads that accept connections and write streams; `nil` (`threads: auto`):
+    /// one fewer than the machine's cores, at least one, leaving a core to the change feed's
+    /// thread, PostgreSQL and the kernel's network work.
+    public var threads: Int?
 
     public init(
         listen: ListenAddress = .init(host: "0.0.0.0", port: 8443),
@@ -26,7 +30,8 @@ public struct TidingsConfig: Sendable, Equatable {
         topics: [TopicSource],
         stream: StreamSettings = .init(),
         publish: PublishSettings = .init(),
-        retention: RetentionSettings = .init()
+        retention: RetentionSettings = .init(),
+        threads: Int? = nil
     ) {
         self.listen = listen
         self.tls = tls
@@ -37,6 +42,7 @@ public struct TidingsConfig: Sendable, Equatable {
         self.stream = stream
         self.publish = publish
         self.retention = retention
+        self.threads = threads
     }
 
     /// The table captures only, in file order.

@@ -27,11 +27,15 @@ public final class EphemeralCluster: Sendable {
         /// `false` turns off fsync, synchronous commit and full-page writes: much faster, and a
         /// machine crash loses the cluster. Tests use `false`, `tidings dev` keeps `true`.
         public var durable: Bool
+        /// The server's `max_connections`. The test suite runs many gateways at once, each with
+        /// its feed and pool, against one cluster.
+        public var maxConnections: Int
 
-        public init(port: Int? = nil, keepDataDirectory: Bool = false, durable: Bool = true) {
+        public init(port: Int? = nil, keepDataDirectory: Bool = false, durable: Bool = true, maxConnections: Int = 200) {
             self.port = port
             self.keepDataDirectory = keepDataDirectory
             self.durable = durable
+            self.maxConnections = maxConnections
         }
     }
 
@@ -141,7 +145,9 @@ public final class EphemeralCluster: Sendable {
     }
 
     private var serverOptions: String {
-        var settings = ["-p \(port)", "-k \(baseDirectory)", "-c listen_addresses=127.0.0.1", "-c max_connections=200"]
+        var settings = [
+            "-p \(port)", "-k \(baseDirectory)", "-c listen_addresses=127.0.0.1", "-c max_connections=\(options.maxConnections)",
+        ]
         if !options.durable { settings += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"] }
         return settings.joined(separator: " ")
     }

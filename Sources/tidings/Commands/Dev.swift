@@ -27,6 +27,7 @@ struct Dev: AsyncParsableCommand {
 
     func run() async throws {
         let logger = log.bootstrap()
+        ServerThreads.apply(ServerThreads.count(configured: nil))
         let cluster: EphemeralCluster
         do {
             cluster = try await EphemeralCluster.start(options: .init(keepDataDirectory: keep), logger: logger)

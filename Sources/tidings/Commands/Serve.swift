@@ -15,6 +15,8 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let config = try file.load()
         let logger = log.bootstrap()
+        let threads = ServerThreads.count(configured: config.threads)
+        ServerThreads.apply(threads)
         let gateway: Gateway
         do {
             gateway = try await Gateway(config: config, logger: logger)
@@ -23,7 +25,10 @@ struct Serve: AsyncParsableCommand {
         }
         logger.info(
             "tidings serving",
-            metadata: ["listen": "\(config.listen)", "tls": "\(config.tls == nil ? "off" : "on")", "postgres": "\(config.postgres.url)"]
+            metadata: [
+                "listen": "\(config.listen)", "tls": "\(config.tls == nil ? "off" : "on")", "threads": "\(threads)",
+                "postgres": "\(config.postgres.url)",
+            ]
         )
         do {
             try await gateway.run()
