@@ -67,6 +67,44 @@ struct SocketWritesTests {
         #expect(misplaced == nil, "byte \(misplaced ?? 0) is out of place")
     }
 
+    @Test("buffers handed straight to the send handler reach a client that reads late, byte for byte")
+    func floodHandedStraight() async throws {
+        let (server, client, channel) = try await connectedPair()
+        defer {
+            server.close(promise: nil)
+            client.close()
+        }
+        let chunk = 40_000
+        let buffer: @Sendable (Int) -> ByteBuffer = { index in ByteBuffer(repeating: UInt8(index % 251), count: chunk) }
+        // 8 MB while the client reads nothing, the way the drains hand chunks over: one at a time
+        // and two at once, through the pipeline whenever the handler cannot send. The socket
+        // fills part way through a send; the rest of it goes to NIO, and later ones wait behind it.
+        let sentStraight = try await channel.eventLoop.submit { () -> Int in
+            SocketSendHandler.install(on: channel)
+            let handler = try channel.pipeline.syncOperations.handler(type: SocketSendHandler.self)
+            var straight = 0
+            for index in stride(from: 0, to: 200, by: 2) {
+                let pair = [buffer(index), buffer(index + 1)]
+                if index % 4 == 0, handler.sendNow(pair) {
+                    straight += 2
+                } else if index % 4 == 0 {
+                    for part in pair { channel.write(part, promise: nil) }
+                    channel.flush()
+                } else {
+                    for part in pair {
+                        if handler.sendNow(part) { straight += 1 } else { channel.writeAndFlush(part, promise: nil) }
+                    }
+                }
+            }
+            return straight
+        }.get()
+        #expect(sentStraight > 0)
+        let received = await client.read(count: 200 * chunk)
+        #expect(received.count == 200 * chunk)
+        let misplaced = received.indices.first { received[$0] != UInt8(($0 / chunk) % 251) }
+        #expect(misplaced == nil, "byte \(misplaced ?? 0) is out of place")
+    }
+
     @Test("a channel without a socket of its own has none to send on")
     func embeddedChannel() {
         #expect(SocketWrites.of(EmbeddedChannel()) == nil)

@@ -21,7 +21,7 @@ import TidingsCore
 /// with no `Content-Length` on a stream): one buffer per delivery, shared by all streams. On
 /// HTTP/2 it writes body parts through the context of Hummingbird's
 /// `HTTPConnectionStateHandler`, so they reach the codec that makes DATA frames.
-public struct DirectOutput: Sendable {
+public final class DirectOutput: Sendable {
     private enum Route {
         /// Below the HTTP/1.1 response encoder: takes framed chunks.
         case chunks
@@ -70,7 +70,7 @@ public struct DirectOutput: Sendable {
         switch route {
         case .chunks:
             let chunks = frames.lazy.map(\.chunk).filter { $0.readableBytes > 0 }
-            if sender?.value.sendNow(Array(chunks)) == true { return }
+            if sender?.value.sendNow(chunks) == true { return }
             for chunk in chunks { context.write(NIOAny(IOData.byteBuffer(chunk)), promise: nil) }
         case .bodyParts:
             for frame in frames { context.write(NIOAny(HTTPResponsePart.body(frame.bytes)), promise: nil) }

@@ -20,9 +20,12 @@ final class SocketSendHandler: ChannelOutboundHandler, RemovableChannelHandler {
 
     private let socket: SocketWrites
     private var context: ChannelHandlerContext?
+    /// The connection, held so a send asks it whether it is open without a trip through the pipeline.
+    private var channel: (any Channel)?
     /// Written since the last flush, in order.
     private var unflushed: [(data: IOData, promise: EventLoopPromise<Void>?)] = []
-    private var buffers: [ByteBuffer] = []
+    /// Scratch space for the buffers of one `sendmsg`; keeps its storage.
+    private var sending: [ByteBuffer] = []
 
     private init(socket: SocketWrites) {
         self.socket = socket
@@ -46,6 +49,7 @@ final class SocketSendHandler: ChannelOutboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.channel = context.channel
         // What NIO holds already goes first: sends wait for this empty write behind it.
         socket.arm(on: context.eventLoop) { barrier in
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: barrier)
@@ -58,6 +62,7 @@ final class SocketSendHandler: ChannelOutboundHandler, RemovableChannelHandler {
             context.flush()
         }
         self.context = nil
+        self.channel = nil
     }
 
     /// Sends `buffer` at once, as a write and a flush from the handler above would, when the
@@ -65,18 +70,41 @@ final class SocketSendHandler: ChannelOutboundHandler, RemovableChannelHandler {
     /// send without the trip through the pipeline. False when it cannot send now; then the caller
     /// writes through the pipeline. What the socket does not take goes down to NIO.
     func sendNow(_ buffer: ByteBuffer) -> Bool {
-        guard let context, unflushed.isEmpty, socket.canSend, context.channel.isActive else { return false }
-        unflushed.append((.byteBuffer(buffer), nil))
-        flush(context: context)
+        guard let context, canSendNow else { return false }
+        let sent = socket.send(buffer)
+        if sent < buffer.readableBytes { passDown(CollectionOfOne(buffer), after: sent, context: context) }
         return true
     }
 
     /// ``sendNow(_:)-(ByteBuffer)`` for several buffers, in one system call.
-    func sendNow(_ buffers: [ByteBuffer]) -> Bool {
-        guard let context, unflushed.isEmpty, socket.canSend, context.channel.isActive else { return false }
-        for buffer in buffers { unflushed.append((.byteBuffer(buffer), nil)) }
-        flush(context: context)
+    func sendNow(_ buffers: some Sequence<ByteBuffer>) -> Bool {
+        guard let context, canSendNow else { return false }
+        sending.append(contentsOf: buffers)
+        defer { sending.removeAll(keepingCapacity: true) }
+        let sent = socket.send(sending)
+        if sent < sending.reduce(0, { $0 + $1.readableBytes }) { passDown(sending, after: sent, context: context) }
         return true
+    }
+
+    /// Nothing waits in this handler or in NIO, and the connection is open.
+    private var canSendNow: Bool {
+        unflushed.isEmpty && socket.canSend && channel?.isActive == true
+    }
+
+    /// Hands what a send left of `buffers`, all but their first `sent` bytes, down to NIO.
+    private func passDown(_ buffers: some Sequence<ByteBuffer>, after sent: Int, context: ChannelHandlerContext) {
+        var skipped = sent
+        for var buffer in buffers {
+            guard skipped < buffer.readableBytes else {
+                skipped -= buffer.readableBytes
+                continue
+            }
+            buffer.moveReaderIndex(forwardBy: skipped)
+            skipped = 0
+            unflushed.append((.byteBuffer(buffer), nil))
+        }
+        passDown(context: context)
+        context.flush()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -86,12 +114,12 @@ final class SocketSendHandler: ChannelOutboundHandler, RemovableChannelHandler {
     func flush(context: ChannelHandlerContext) {
         // Nothing counts as sent unless a send was made: an empty write waiting behind NIO's
         // must not complete before them.
-        let sending = !unflushed.isEmpty && socket.canSend && context.channel.isActive
-        var sent = sending ? sendUnflushed() : 0
+        let sendsNow = !unflushed.isEmpty && socket.canSend && channel?.isActive == true
+        var sent = sendsNow ? sendUnflushed() : 0
         var taken = 0
         // Succeeded once this handler's state is settled: their callbacks may write again.
         var done: [EventLoopPromise<Void>] = []
-        while sending, taken < unflushed.count, case .byteBuffer(let buffer) = unflushed[taken].data,
+        while sendsNow, taken < unflushed.count, case .byteBuffer(let buffer) = unflushed[taken].data,
             sent >= buffer.readableBytes
         {
             sent -= buffer.readableBytes
@@ -124,12 +152,12 @@ final class SocketSendHandler: ChannelOutboundHandler, RemovableChannelHandler {
             guard case .byteBuffer(let buffer) = unflushed[0].data else { return 0 }
             return socket.send(buffer)
         }
-        defer { buffers.removeAll(keepingCapacity: true) }
+        defer { sending.removeAll(keepingCapacity: true) }
         for write in unflushed {
             guard case .byteBuffer(let buffer) = write.data else { return 0 }
-            buffers.append(buffer)
+            sending.append(buffer)
         }
-        return socket.send(buffers)
+        return socket.send(sending)
     }
 
     /// Writes the unflushed writes to NIO, in order; sends wait until the last has completed.
