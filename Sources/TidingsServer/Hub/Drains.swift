@@ -3,7 +3,7 @@ import NIOCore
 /// The subscribers one hub delivery left with frames to ``Subscriber/drain()``, by event loop,
 /// so each loop gets one task for all of its streams rather than one wake-up per stream.
 struct Drains {
-    /// A gateway has one loop per core: a linear search by identity beats hashing.
+    /// A gateway has a loop per core or fewer (``ServerThreads``): a linear search by identity beats hashing.
     private var byLoop: [(loop: any EventLoop, subscribers: [Subscriber])] = []
 
     mutating func add(_ subscriber: Subscriber) {
