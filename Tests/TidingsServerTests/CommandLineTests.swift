@@ -36,13 +36,7 @@ struct CommandLineTests {
             new in new
         }
         serve.standardError = FileHandle.nullDevice
-        let exited: AsyncStream<Int32> = AsyncStream { continuation in
-            serve.terminationHandler = { process in
-                continuation.yield(process.terminationStatus)
-                continuation.finish()
-            }
-        }
-        try serve.run()
+        let exited = try serve.runReportingExit()
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
         var ready = false

@@ -16,13 +16,7 @@ struct DevCommandTests {
         dev.arguments = ["dev", "--port", "\(port)", "--log-level", "warning"]
         dev.standardOutput = FileHandle.nullDevice
         dev.standardError = FileHandle.nullDevice
-        let exited: AsyncStream<Int32> = AsyncStream { continuation in
-            dev.terminationHandler = { process in
-                continuation.yield(process.terminationStatus)
-                continuation.finish()
-            }
-        }
-        try dev.run()
+        let exited = try dev.runReportingExit()
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .none  // dev makes its certificate in a directory of its own
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))

@@ -62,14 +62,8 @@ final class Chromium: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
-        let (exited, continuation) = AsyncStream.makeStream(of: Int32.self)
-        process.terminationHandler = { process in
-            continuation.yield(process.terminationStatus)
-            continuation.finish()
-        }
-        self.exited = exited
         self.process = process
-        try process.run()
+        self.exited = try process.runReportingExit()
     }
 
     /// SIGTERM, then SIGKILL if the browser has not exited within five seconds; removes the

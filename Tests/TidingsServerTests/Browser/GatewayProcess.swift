@@ -73,13 +73,7 @@ final class GatewayProcess: @unchecked Sendable {
         log?.seekToEndOfFile()
         process.standardOutput = log
         process.standardError = log
-        let (exited, continuation) = AsyncStream.makeStream(of: Int32.self)
-        process.terminationHandler = { process in
-            continuation.yield(process.terminationStatus)
-            continuation.finish()
-        }
-        try process.run()
-        running = (process, exited)
+        running = (process, try process.runReportingExit())
     }
 
     /// SIGTERM, and waits for the exit; returns the exit status (nil if it was not running).
