@@ -80,9 +80,16 @@ final class SocketSendHandler: ChannelOutboundHandler, RemovableChannelHandler {
     func sendNow(_ buffers: some Sequence<ByteBuffer>) -> Bool {
         guard let context, canSendNow else { return false }
         sending.append(contentsOf: buffers)
-        defer { sending.removeAll(keepingCapacity: true) }
         let sent = socket.send(sending)
-        if sent < sending.reduce(0, { $0 + $1.readableBytes }) { passDown(sending, after: sent, context: context) }
+        guard sent < sending.reduce(0, { $0 + $1.readableBytes }) else {
+            sending.removeAll(keepingCapacity: true)
+            return true
+        }
+        // Emptied before NIO gets the rest: its flush can change writability, which drains again and
+        // sends through here or ``flush(context:)``, and neither may find these buffers still in it.
+        var rest: [ByteBuffer] = []
+        swap(&rest, &sending)
+        passDown(rest, after: sent, context: context)
         return true
     }
 
