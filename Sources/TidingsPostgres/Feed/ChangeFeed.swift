@@ -7,8 +7,9 @@ import TidingsCore
 
 /// Reads committed events from `tidings.changes` in id order and hands them to a sink.
 ///
-/// One dedicated connection LISTENs on the `tidings` channel; each wake-up (one per committing
-/// transaction) and a periodic poll trigger a read of the log after the cursor. A lost
+/// One dedicated connection LISTENs on the `tidings` channel. A wake-up that carries a copy of
+/// its event (``CarriedChange``) is handed on at once when its id follows the cursor; any other
+/// wake-up, a gap in the ids and a periodic poll trigger a read of the log after the cursor. A lost
 /// connection is retried with capped, jittered backoff, and after every LISTEN the gap is read
 /// from the log, so nothing is skipped and nothing is handed over twice.
 ///
@@ -133,9 +134,10 @@ public final class ChangeFeed: Service {
         )
         lastProgress.withLock { $0 = .now }
         do {
+            let carried = await carriedChanges(on: connection)
             try await connection.listen(on: Self.wakeUpChannel) { notifications in
                 status.update { $0.connected = true }
-                try await self.readOnWakeUp(connection: connection, attempt: attempt, notifications: notifications)
+                try await self.readOnWakeUp(connection: connection, attempt: attempt, carried: carried, notifications: notifications)
             }
         } catch {
             try? await connection.close()
@@ -144,12 +146,42 @@ public final class ChangeFeed: Service {
         try? await connection.close()
     }
 
-    private func readOnWakeUp(connection: PostgresConnection, attempt: Int, notifications: PostgresNotificationSequence) async throws {
+    /// The reader of the copies wake-ups carry, with the key they are signed with; `nil` when the
+    /// key cannot be read: then every wake-up is read from the log, as before that migration.
+    private func carriedChanges(on connection: PostgresConnection) async -> CarriedChange? {
+        do {
+            var key: [UInt8]?
+            for try await bytes in try await connection.query(CarriedChange.keyQuery, logger: logger).decode(ByteBuffer.self) {
+                key = Array(bytes.readableBytesView)
+            }
+            if let key { return CarriedChange(key: key) }
+            logger.warning("change feed: tidings.wake_up_key is empty; reading the log on every wake-up")
+        } catch {
+            logger.warning(
+                "change feed: cannot read tidings.wake_up_key (run `tidings migrate`, or grant SELECT on it to the gateway's role); reading the log on every wake-up",
+                metadata: ["error": "\(String(reflecting: error))"]
+            )
+        }
+        return nil
+    }
+
+    private func readOnWakeUp(
+        connection: PostgresConnection,
+        attempt: Int,
+        carried: CarriedChange?,
+        notifications: PostgresNotificationSequence
+    ) async throws {
         readStartedAt.withLock { $0 = nil }
-        let (wakeUps, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let inbox = FeedInbox()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for try await _ in notifications { wakeUp.yield() }
+                for try await notification in notifications {
+                    if let change = carried?.parse(notification.payload) {
+                        inbox.carry(change)
+                    } else {
+                        inbox.requestRead()
+                    }
+                }
                 throw ChangeFeedError.notificationsEnded
             }
             group.addTask {
@@ -159,7 +191,7 @@ public final class ChangeFeed: Service {
                     if let started = self.readStartedAt.withLock({ $0 }), .now - started > self.queryTimeout {
                         throw ChangeFeedError.queryTimedOut
                     }
-                    wakeUp.yield()
+                    inbox.requestPoll()
                 }
             }
             group.addTask {
@@ -167,9 +199,8 @@ public final class ChangeFeed: Service {
                 self.machine.withLock { $0.caughtUp() }
                 self.status.update { $0.caughtUp = true }
                 self.logger.info("change feed live", metadata: ["cursor": "\(self.status.snapshot.cursor ?? 0)"])
-                for await _ in wakeUps {
-                    let cursor = self.machine.withLock { $0.cursor } ?? 0
-                    try await self.catchUp(connection: connection, attempt: attempt, start: .after(cursor))
+                while true {
+                    try await self.handle(inbox.next(), connection: connection, attempt: attempt)
                 }
             }
             do {
@@ -181,6 +212,35 @@ public final class ChangeFeed: Service {
                 throw error
             }
             group.cancelAll()
+        }
+    }
+
+    /// Hands on the carried changes that directly follow the cursor and reads the log for
+    /// everything else. A copy is used only when its id is the cursor's next: then every id below
+    /// it has been handed on, and its wake-up says it is committed. An id further on means one
+    /// was skipped or its copy did not come; the log has it.
+    private func handle(_ work: FeedInbox.Work, connection: PostgresConnection, attempt: Int) async throws {
+        var readLog = work.readLog
+        var following: [Change] = []
+        for change in work.changes {
+            let cursor = following.last?.id ?? machine.withLock { $0.cursor } ?? 0
+            if change.id <= cursor { continue }
+            if change.id == cursor + 1 {
+                following.append(change)
+                continue
+            }
+            try hand(following, attempt: attempt)
+            following = []
+            status.update { $0.readsOnWakeUp += 1 }
+            try await catchUp(connection: connection, attempt: attempt, start: .after(cursor))
+            // The read saw every committed event, so this one too, unless it ran past a batch.
+            if change.id > machine.withLock({ $0.cursor }) ?? 0 { readLog = true }
+        }
+        try hand(following, attempt: attempt)
+        if readLog { status.update { $0.readsOnWakeUp += 1 } }
+        if readLog || work.pollDue {
+            let cursor = machine.withLock { $0.cursor } ?? 0
+            try await catchUp(connection: connection, attempt: attempt, start: .after(cursor))
         }
     }
 
@@ -204,17 +264,23 @@ public final class ChangeFeed: Service {
             let rows = try await connection.query(ChangeLogQuery.query(after: cursor, limit: batchSize), logger: logger)
             let changes = try await ChangeLogQuery.decode(rows)
             readStartedAt.withLock { $0 = nil }
-            try checkCurrent(attempt)
-            lastProgress.withLock { $0 = .now }
+            try hand(changes, attempt: attempt)
             guard let last = changes.last else { return }
-            sink.receive(changes)
             cursor = last.id
-            machine.withLock { $0.advanced(to: last.id) }
-            status.update {
-                $0.cursor = last.id
-                $0.eventsRead += changes.count
-            }
             if changes.count < batchSize { return }
+        }
+    }
+
+    /// Hands `changes`, which follow the cursor in id order, to the sink and moves the cursor past them.
+    private func hand(_ changes: [Change], attempt: Int) throws {
+        try checkCurrent(attempt)
+        lastProgress.withLock { $0 = .now }
+        guard let last = changes.last else { return }
+        sink.receive(changes)
+        machine.withLock { $0.advanced(to: last.id) }
+        status.update {
+            $0.cursor = last.id
+            $0.eventsRead += changes.count
         }
     }
 }

@@ -13,6 +13,9 @@ public final class FeedStatus: Sendable {
         public var cursor: Int64?
         public var reconnects = 0
         public var eventsRead = 0
+        /// Reads of the log that wake-ups asked for: one that carried no event (``CarriedChange``),
+        /// or whose event did not follow the cursor. Polls and the catch-up after LISTEN are not counted.
+        public var readsOnWakeUp = 0
         public var isReady: Bool { connected && caughtUp }
     }
 
