@@ -77,6 +77,11 @@ struct BackpressureTests {
                 let last = try #require(ids.last)
                 let received = await paused.readUntil("id: \(last)\n", limit: 64 << 20)
                 let got = StalledSocket.eventIDs(in: received)
+                if got != ids {
+                    // Says whether the ids that did not come in place were lost or came late.
+                    let late = StalledSocket.eventIDs(in: await paused.readWhatFollows())
+                    Issue.record("ids received, in runs: \(StalledSocket.runs(of: got)); after \(last): \(StalledSocket.runs(of: late))")
+                }
                 #expect(got.count == ids.count)
                 let firstDifference = zip(got, ids).first { $0 != $1 }
                 #expect(firstDifference == nil, "got id \(firstDifference?.0 ?? "") where \(firstDifference?.1 ?? "") was due")
@@ -147,6 +152,26 @@ final class StalledSocket: @unchecked Sendable {
             if received[searchFrom...].firstRange(of: marker) != nil { break }
         }
         return String(decoding: received, as: UTF8.self)
+    }
+
+    /// Reads, on a thread of its own, what comes within two seconds of the last bytes; returns it as text.
+    func readWhatFollows() async -> String {
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return await readUntil("\u{0}", limit: 64 << 20)
+    }
+
+    /// `ids` as runs of consecutive numbers, such as `["1-1064", "2065-5000"]`.
+    static func runs(of ids: [String]) -> [String] {
+        var runs: [(first: Int, last: Int)] = []
+        for id in ids.compactMap({ Int($0) }) {
+            if let run = runs.last, run.last + 1 == id {
+                runs[runs.count - 1].last = id
+            } else {
+                runs.append((id, id))
+            }
+        }
+        return runs.map { "\($0.first)-\($0.last)" }
     }
 
     /// Reads, on a thread of its own, `count` bytes or until the server closes the connection.
