@@ -38,4 +38,40 @@ import TidingsPostgres
         #expect(count == "0")
     }
 
+    @Test(
+        "one transaction sends one empty wake-up on tidings, however many rows it logs: no copy of an event goes where any role may LISTEN",
+        .timeLimit(.minutes(1))
+    )
+    func oneNotifyPerTransaction() async throws {
+        let url = try await TestSupport.migratedDatabase(
+            "commit_notify",
+            setup: Self.setup,
+            tables: [try TestSupport.capture("items", ["items/{id}"])]
+        )
+        let payloads = try await TestSupport.withConnection(url) { listener in
+            try await TestSupport.withConnection(url) { writer in
+                // listen(on:consume:) calls consume only once LISTEN is acknowledged, so nothing
+                // the writer commits afterwards can be missed; notifications queue meanwhile.
+                try await listener.listen(on: "tidings") { notifications in
+                    try await TestSupport.execute(
+                        """
+                        BEGIN;
+                        INSERT INTO items (label) VALUES ('one'), ('two');
+                        INSERT INTO items (label) VALUES ('three');
+                        COMMIT;
+                        SELECT pg_notify('tidings', 'marker');
+                        """,
+                        on: writer
+                    )
+                    var seen: [String] = []
+                    for try await notification in notifications {
+                        seen.append(notification.payload)
+                        if notification.payload == "marker" { break }
+                    }
+                    return seen
+                }
+            }
+        }
+        #expect(payloads == ["", "marker"])
+    }
 }

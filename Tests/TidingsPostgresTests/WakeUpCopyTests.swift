@@ -10,8 +10,8 @@ import TidingsCore
 @Suite struct WakeUpCopyTests {
     static let setup = "CREATE TABLE items (id bigserial PRIMARY KEY, label text)"
 
-    /// Commits `sql`, then a marker, and returns the payloads of every `tidings` wake-up between,
-    /// and the reader that knows the database's key.
+    /// Commits `sql`, then a marker, and returns the payloads of every wake-up between on the
+    /// copies' channel (named from the database's key), and the reader that knows the key.
     static func wakeUps(
         _ prefix: String,
         after sql: String
@@ -21,12 +21,16 @@ import TidingsCore
             setup: Self.setup,
             tables: [try TestSupport.capture("items", ["items/{id}"])]
         )
+        let key = try await TestSupport.withConnection(url) { connection in
+            try await TestSupport.text("SELECT encode(key, 'hex') FROM tidings.wake_up_key", on: connection)
+        }
+        let carried = CarriedChange(key: try #require(key.flatMap(Self.bytes(hex:))))
         let payloads = try await TestSupport.withConnection(url) { listener in
             try await TestSupport.withConnection(url) { writer in
                 // listen(on:consume:) calls consume only once LISTEN is acknowledged, so nothing
                 // the writer commits afterwards can be missed; notifications queue meanwhile.
-                try await listener.listen(on: "tidings") { notifications in
-                    try await TestSupport.execute(sql + "; SELECT pg_notify('tidings', 'marker')", on: writer)
+                try await listener.listen(on: carried.channel) { notifications in
+                    try await TestSupport.execute(sql + "; SELECT pg_notify('\(carried.channel)', 'marker')", on: writer)
                     var seen: [String] = []
                     for try await notification in notifications {
                         if notification.payload == "marker" { break }
@@ -36,10 +40,7 @@ import TidingsCore
                 }
             }
         }
-        let key = try await TestSupport.withConnection(url) { connection in
-            try await TestSupport.text("SELECT encode(key, 'hex') FROM tidings.wake_up_key", on: connection)
-        }
-        return (payloads, url, CarriedChange(key: try #require(key.flatMap(Self.bytes(hex:)))))
+        return (payloads, url, carried)
     }
 
     static func bytes(hex: String) -> [UInt8]? {

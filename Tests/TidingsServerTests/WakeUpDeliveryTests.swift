@@ -74,8 +74,12 @@ struct WakeUpDeliveryTests {
         try await Self.withStream("carried_forged") { database, live, messages in
             let readsBefore = live.gateway.feed.status.snapshot.readsOnWakeUp
             let tag = String(repeating: "0", count: 64)
+            // On the copies' channel, as a forger who somehow learnt its name would send it.
             try await database.execute(
-                "SELECT pg_notify('tidings', $f$\(tag)\n[1, 0, \"items.insert\", [\"items/1\"]]\n{\"forged\": true}$f$)"
+                """
+                SELECT pg_notify('tidings_' || left(encode(sha256(key || convert_to('channel', 'UTF8')), 'hex'), 32),
+                    $f$\(tag)\n[1, 0, "items.insert", ["items/1"]]\n{"forged": true}$f$) FROM tidings.wake_up_key
+                """
             )
             try await database.execute("INSERT INTO public.items VALUES (1, 1, 'real')")
             let event = try #require(try await messages.nextEvent())

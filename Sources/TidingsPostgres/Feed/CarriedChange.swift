@@ -7,10 +7,12 @@ import TidingsCore
 /// Reads the copy of an event that its NOTIFY wake-up carries
 /// (`Migrations/0003_events_on_the_wake_up.sql`), so the feed can hand it on without reading the log.
 ///
-/// The message is `<tag>\n<header>\n<data>`: the header is the JSON array `[id, commit time in
-/// Unix seconds, event, topics]`, the data the event's JSON as `tidings.changes` stores it, and the
-/// tag `hex(sha256(key ‖ sha256(key ‖ <header>\n<data>)))` with the key of `tidings.wake_up_key`.
-/// Any role that may connect can NOTIFY the channel; only the database's own function knows the
+/// The copies go to a channel named from the key (``channel``), not to `tidings`: any role may
+/// LISTEN to that one, so it stays an empty wake-up. The message is `<tag>\n<header>\n<data>`:
+/// the header is the JSON array `[id, commit time in Unix seconds, event, topics]`, the data the
+/// event's JSON as `tidings.changes` stores it, and the tag
+/// `hex(sha256(key ‖ sha256(key ‖ <header>\n<data>)))` with the key of `tidings.wake_up_key`.
+/// Any role that may connect can NOTIFY any channel; only the database's own function knows the
 /// key. An empty wake-up, a message from before that migration, a wrong tag or anything that does
 /// not parse is no copy; the feed then reads the log, which holds every event whatever its size.
 struct CarriedChange: Sendable {
@@ -33,11 +35,22 @@ struct CarriedChange: Sendable {
         return Change(id: header.id, topics: topics, event: header.event, data: ByteBuffer(bytes: data), committedAt: header.at)
     }
 
+    /// The channel the copies go to: `tidings_` and the first 32 hex digits of
+    /// `sha256(key ‖ "channel")`. `tidings` itself only wakes: any role may LISTEN to it, and only
+    /// a role that can read the key can name this one.
+    var channel: String {
+        let hex = Self.hex(SHA256.hash(data: key + Array("channel".utf8)))
+        return "tidings_" + String(decoding: hex.prefix(32), as: UTF8.self)
+    }
+
     /// The tag the database's function puts before `body`, as lowercase hex bytes.
     func tag(of body: some Sequence<UInt8>) -> [UInt8] {
         let inner = SHA256.hash(data: key + Array(body))
-        let outer = SHA256.hash(data: key + Array(inner))
-        return outer.flatMap { [Self.hexDigits[Int($0 >> 4)], Self.hexDigits[Int($0 & 0x0f)]] }
+        return Self.hex(SHA256.hash(data: key + Array(inner)))
+    }
+
+    private static func hex(_ digest: SHA256.Digest) -> [UInt8] {
+        digest.flatMap { [hexDigits[Int($0 >> 4)], hexDigits[Int($0 & 0x0f)]] }
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)

@@ -135,7 +135,8 @@ public final class ChangeFeed: Service {
         lastProgress.withLock { $0 = .now }
         do {
             let carried = await carriedChanges(on: connection)
-            try await connection.listen(on: Self.wakeUpChannel) { notifications in
+            // With the key, the copies' channel also carries every wake-up; without, `tidings` does.
+            try await connection.listen(on: carried?.channel ?? Self.wakeUpChannel) { notifications in
                 status.update { $0.connected = true }
                 try await self.readOnWakeUp(connection: connection, attempt: attempt, carried: carried, notifications: notifications)
             }
