@@ -7,8 +7,10 @@ import TidingsCore
 
 /// Reads committed events from `tidings.changes` in id order and hands them to a sink.
 ///
-/// One dedicated connection LISTENs on the `tidings` channel. A wake-up that carries a copy of
-/// its event (``CarriedChange``) is handed on at once when its id follows the cursor; any other
+/// One dedicated connection LISTENs for wake-ups: on the copies' channel named from the key
+/// (``CarriedChange/channel``) when the gateway's role can read the key, else on `tidings`, which
+/// carries one empty wake-up per transaction. A wake-up that carries a copy of its event
+/// (``CarriedChange``) is handed on at once when its id follows the cursor; any other
 /// wake-up, a gap in the ids and a periodic poll trigger a read of the log after the cursor. A lost
 /// connection is retried with capped, jittered backoff, and after every LISTEN the gap is read
 /// from the log, so nothing is skipped and nothing is handed over twice.
