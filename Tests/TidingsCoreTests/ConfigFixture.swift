@@ -9,7 +9,7 @@ enum ConfigFixture {
         "TIDINGS_JWT_SECRET": secret,
     ]
 
-    /// The short form of SPEC §2; extra text appended to it starts at line 10.
+    /// The short form of docs/configuration.md; extra text appended to it starts at line 10.
     static let shortForm = """
         tls: off
         postgres:

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TidingsCore
 
-/// One test per rule of SPEC §2 outside `topics:`; each checks the line, the key and the fix.
+/// One test per rule of docs/configuration.md outside `topics:`; each checks the line, the key and the fix.
 @Suite struct ConfigLoaderErrorTests {
     private let short = ConfigFixture.shortForm
 

@@ -18,7 +18,7 @@ struct SplitMix64: RandomNumberGenerator {
     static let topicAlphabet = ["a", "b", "c"]
     static let selectorAlphabet = ["a", "b", "*"]
 
-    /// The SPEC's definition, written as directly as possible: `**` tries every split.
+    /// The definition in docs/protocol.md, written as directly as possible: `**` tries every split.
     static func referenceMatches(_ pattern: ArraySlice<String>, _ topic: ArraySlice<String>) -> Bool {
         guard let head = pattern.first else { return topic.isEmpty }
         if head == "**" {

@@ -18,7 +18,7 @@ import TidingsCore
         #expect(throws: TopicSyntaxError.self) { try Selector(parsing: text) }
     }
 
-    @Test("SPEC §3: orders/* matches orders/42, not orders/42/items nor orders")
+    @Test("Selectors: orders/* matches orders/42, not orders/42/items nor orders")
     func singleWildcard() throws {
         let orders = try selector("orders/*")
         #expect(orders.matches(try topic("orders/42")))
@@ -27,7 +27,7 @@ import TidingsCore
         #expect(!orders.matches(try topic("customers/42")))
     }
 
-    @Test("SPEC §3: orders/** matches orders/42, orders/42/items and orders itself")
+    @Test("Selectors: orders/** matches orders/42, orders/42/items and orders itself")
     func restWildcard() throws {
         let orders = try selector("orders/**")
         #expect(orders.matches(try topic("orders/42")))
@@ -51,7 +51,7 @@ import TidingsCore
         }
     }
 
-    @Test("SPEC §3: orders/* overlaps orders/42 but not customers/**")
+    @Test("Selectors: orders/* overlaps orders/42 but not customers/**")
     func overlaps() throws {
         let orders = try selector("orders/*")
         #expect(orders.overlaps(try selector("orders/42")))

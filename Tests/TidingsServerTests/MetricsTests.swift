@@ -9,7 +9,7 @@ import TidingsCore
 
 @Suite("GET /metrics", .timeLimit(.minutes(3)))
 struct MetricsTests {
-    @Test("Prometheus text with SPEC's names, and the counters move as events flow and the listener reconnects")
+    @Test("Prometheus text with the documented names, and the counters move as events flow and the listener reconnects")
     func countersMove() async throws {
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }

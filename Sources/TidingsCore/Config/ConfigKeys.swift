@@ -1,4 +1,4 @@
-/// The keys each mapping of the config file may hold (SPEC §2), and the did-you-mean hints for
+/// The keys each mapping of the config file may hold (docs/configuration.md), and the hints for
 /// the ones it may not.
 enum ConfigKeys {
     static let root = ["listen", "tls", "postgres", "auth", "cors", "topics", "stream", "publish", "retention", "threads"]

@@ -1,7 +1,7 @@
 import Foundation
 import Yams
 
-/// Reads a Tidings config file (SPEC §2) into a ``TidingsConfig``, or explains everything wrong
+/// Reads a Tidings config file (docs/configuration.md) into a ``TidingsConfig``, or explains everything wrong
 /// with it.
 ///
 /// The YAML is composed into nodes and walked by hand rather than decoded with `Codable`, so that

@@ -121,7 +121,7 @@ public enum JWTKeySource: Sendable, Equatable {
     case jwksFile(String)
 }
 
-/// The token rules of SPEC §2 `auth.jwt`.
+/// The token rules of `auth.jwt` (docs/configuration.md).
 public struct JWTSettings: Sendable, Equatable {
     public var algorithm: JWTAlgorithmName
     public var key: JWTKeySource

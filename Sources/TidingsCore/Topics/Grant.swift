@@ -1,7 +1,7 @@
 /// What one subscriber may receive and what it asked for, decided once when its stream opens.
 ///
 /// An event is delivered when any of its topics matches a granted selector (it is visible) and
-/// any of its topics matches a requested selector (SPEC §3).
+/// any of its topics matches a requested selector (docs/protocol.md, "Topics, selectors and grants").
 public struct Grant: Sendable {
     /// The token's `subscribe` selectors plus the public ones.
     public let granted: [Selector]

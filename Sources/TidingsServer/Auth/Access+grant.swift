@@ -1,7 +1,7 @@
 import TidingsCore
 
 extension Access {
-    /// The grant for `requested`, or the refusal SPEC §3 asks for: 401 without a token, 403
+    /// The grant for `requested`, or the refusal docs/protocol.md asks for: 401 without a token, 403
     /// with one, when some requested selector can match no topic this request may see.
     func grant(for requested: [Selector]) throws(APIError) -> Grant {
         let grant = Grant(granted: subscribe, requested: requested)

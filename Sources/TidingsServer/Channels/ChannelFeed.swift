@@ -6,7 +6,7 @@ import TidingsCore
 import TidingsPostgres
 
 /// Forwards plain `NOTIFY channel, 'json'` payloads from the config's `channel:` entries to the
-/// hub as live events: no id, no replay (SPEC §2).
+/// hub as live events: no id, no replay (docs/configuration.md, `topics[].channel`).
 ///
 /// One connection LISTENs on every channel; a lost connection is retried with backoff. A
 /// payload that is not a JSON object or lacks a template's field is dropped and logged at most

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import TidingsCore
 
-/// `--config FILE`, and loading it with errors printed the way SPEC §1 promises.
+/// `--config FILE`, and loading it with errors printed the way docs/configuration.md promises.
 struct ConfigFileOption: ParsableArguments {
     @Option(name: .long, help: "Path to the YAML config file.")
     var config: String = "tidings.yaml"
