@@ -16,6 +16,9 @@ struct ChangesController: Sendable {
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("changes") { request, context in
+            let started = ContinuousClock.now
+            let timed: TimedRequest = request.uri.queryParameters["wait"] == nil ? .changes : .changesWait
+            defer { metrics.recordRequest(timed, since: started) }
             do {
                 let response = try await changes(request: request, context: context)
                 metrics.countChangesRequest(status: Int(response.status.code))

@@ -64,17 +64,22 @@ public final class Hub: ChangeSink {
                         guard subscriber.grant.isVisible(change.topics) else { return }
                         let (outcome, needsDrain) = subscriber.enqueue(frame)
                         switch outcome {
-                        case .queued: delivered += 1
-                        case .lagged: lagged += 1
-                        case .ignored: break
+                        case .queued:
+                            delivered += 1
+                            drains.queued(change, for: subscriber, needsDrain: needsDrain)
+                        case .lagged:
+                            lagged += 1
+                            if needsDrain { drains.add(subscriber) }
+                        case .ignored:
+                            if needsDrain { drains.add(subscriber) }
                         }
-                        if needsDrain { drains.add(subscriber) }
                     }
                 }
                 state.cursor = change.id
             }
         }
-        drains.run()
+        drains.run(latency: metrics.deliveryLatency)
+        metrics.feedBatch.record(changes.count)
         metrics.eventsRead.increment(by: changes.count)
         metrics.eventsDelivered.increment(by: delivered)
         if lagged > 0 { metrics.lagged.increment(by: lagged) }

@@ -14,12 +14,27 @@ final class GatewayMetrics: Sendable {
     let listenerReconnects: Metrics.Counter
     let eventsPruned: Metrics.Counter
     let published: Metrics.Counter
+    /// 1 while the change feed is connected and caught up (what `/readyz` answers), else 0.
+    let feedReady: Metrics.Gauge
     private let changesRequests: Mutex<[Int: Metrics.Counter]> = Mutex([:])
+    private let requestDurations: [TimedRequest: Metrics.Timer]
     private let reconnectsSeen = Mutex(0)
 
     init() {
-        factory = PrometheusMetricsFactory(registry: registry)
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = Self.durationBuckets
+        factory.valueHistogramBuckets = Self.valueBuckets
+        self.factory = factory
         hub = HubMetrics(factory: factory)
+        feedReady = Metrics.Gauge(label: "tidings_feed_ready", factory: factory)
+        requestDurations = Dictionary(
+            uniqueKeysWithValues: TimedRequest.allCases.map { request in
+                (
+                    request,
+                    Metrics.Timer(label: "tidings_request_duration_seconds", dimensions: [("endpoint", request.rawValue)], factory: factory)
+                )
+            }
+        )
         listenerReconnects = Metrics.Counter(label: "tidings_listener_reconnects_total", factory: factory)
         eventsPruned = Metrics.Counter(label: "tidings_events_pruned_total", factory: factory)
         published = Metrics.Counter(label: "tidings_published_total", factory: factory)
@@ -40,9 +55,16 @@ final class GatewayMetrics: Sendable {
         counter.increment()
     }
 
+    /// Records how long one request took to answer, from its arrival to its response.
+    func recordRequest(_ request: TimedRequest, since start: ContinuousClock.Instant) {
+        requestDurations[request]?.record(duration: ContinuousClock.now - start)
+    }
+
     /// The Prometheus text of every series, after bringing the feed's counters up to date.
     func exposition(feed: FeedStatus) -> [UInt8] {
-        let reconnects = feed.snapshot.reconnects
+        let snapshot = feed.snapshot
+        feedReady.record(snapshot.isReady ? 1 : 0)
+        let reconnects = snapshot.reconnects
         let delta = reconnectsSeen.withLock { seen in
             defer { seen = max(seen, reconnects) }
             return max(0, reconnects - seen)

@@ -1,7 +1,7 @@
 import Metrics
 
-/// The hub's series (SPEC §4 names), made by one gateway's metrics factory so that several
-/// gateways in one process (the tests) count apart.
+/// The hub's series (docs/protocol.md, "Metrics"), made by one gateway's metrics factory so that
+/// several gateways in one process (the tests) count apart.
 public struct HubMetrics: Sendable {
     let subscribers: Gauge
     let streamsOpened: Counter
@@ -13,6 +13,12 @@ public struct HubMetrics: Sendable {
     let lagged: Counter
     /// Now minus the commit time of the last event handed to subscribers.
     let deliveryLag: Gauge
+    /// From an event's commit to its write into the streams of one event loop: a histogram,
+    /// one sample per event and loop that had a stream for it (``Drains``).
+    let deliveryLatency: Timer
+    /// Events per batch the change feed hands over: one read of the log (a catch-up reads up
+    /// to 1,000 at a time), or a run of events carried by their wake-ups. A histogram.
+    let feedBatch: Recorder
 
     public init(factory: any MetricsFactory) {
         subscribers = Gauge(label: "tidings_subscribers", factory: factory)
@@ -23,5 +29,7 @@ public struct HubMetrics: Sendable {
         cutOff = Counter(label: "tidings_subscribers_cut_off_total", factory: factory)
         lagged = Counter(label: "tidings_subscribers_lagged_total", factory: factory)
         deliveryLag = Gauge(label: "tidings_delivery_lag_seconds", factory: factory)
+        deliveryLatency = Timer(label: "tidings_delivery_latency_seconds", factory: factory)
+        feedBatch = Recorder(label: "tidings_feed_batch_events", factory: factory)
     }
 }
