@@ -406,6 +406,7 @@ class Soak:
                 "sessions": self.active,
                 "writes": self.writes,
                 "ready": current.get("tidings_feed_ready"),
+                "reconnects": current.get("tidings_listener_reconnects_total"),
             }
             if current:
                 previous = current
