@@ -18,9 +18,9 @@ FROM ${SWIFT_IMAGE} AS build
 WORKDIR /src
 
 # Dependencies first: this layer is rebuilt only when the manifest changes. Package.resolved is
-# not committed; when the build context has one, `Package.*` copies it and resolution follows it.
+# committed: resolution takes exactly its revisions and fails if it is out of date.
 COPY Package.* ./
-RUN swift package resolve
+RUN swift package --force-resolved-versions resolve
 
 # SwiftPM resource bundles (TidingsPostgres ships Migrations/*.sql as one) must sit next to the
 # executable, where the migrator looks for them: stage the binary and every bundle together.
