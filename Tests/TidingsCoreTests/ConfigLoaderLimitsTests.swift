@@ -48,11 +48,11 @@ import TidingsCore
     func errors() {
         ConfigFixture.expectError(short + "limits:\n  max_connections: 0", line: 11, key: "limits.max_connections", message: "", fix: "")
         ConfigFixture.expectError(
-            short + "limits:\n  idel: 5s",
+            short + "limits:\n  max_connection: 5",
             line: 11,
-            key: "limits.idel",
+            key: "limits.max_connection",
             message: "unknown key",
-            fix: "did you mean 'idle'?"
+            fix: "did you mean 'max_connections'?"
         )
         ConfigFixture.expectError(
             short + "metrics:\n  listen: \"http://x:1\"",
