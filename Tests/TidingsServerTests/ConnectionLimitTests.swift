@@ -31,8 +31,8 @@ struct ConnectionLimitTests {
         }
     }
 
-    @Test("a silent TCP connection is closed: after limits.tls_handshake with TLS, limits.request_head without")
-    func silentConnectionClosed() async throws {
+    @Test("a silent TCP connection to the TLS port is closed after limits.tls_handshake")
+    func silentTLSConnectionClosed() async throws {
         let certificate = try TestCertificate()
         let tls = TLSFiles(certificate: certificate.files.certificate, key: certificate.files.key)
         try await TestDatabase.with("silent_tls", tls: tls) { _, config in
@@ -44,6 +44,10 @@ struct ConnectionLimitTests {
                 #expect(ContinuousClock.now - started >= .milliseconds(900))
             }
         }
+    }
+
+    @Test("a silent TCP connection to a plain HTTP port is closed after limits.request_head")
+    func silentPlainConnectionClosed() async throws {
         try await TestDatabase.with("silent_plain") { _, config in
             let config = Self.limited(config, LimitsSettings(requestHead: .seconds(1), idle: .seconds(60)))
             try await LiveGateway.with(config) { live in
