@@ -41,7 +41,7 @@ import TidingsCore
         "bad URLs are refused",
         arguments: [
             "localhost:5432", "mysql://u@h/db", "postgres://u@h:0/db", "postgres://u@h:65536/db", "postgres://u@h:x/db",
-            "postgres://u@/db", "postgres://u@h/db?sslmode=verify-full", "postgres://u@h/db?foo=1", "postgres://u@[::1]:99999/db",
+            "postgres://u@/db", "postgres://u@h/db?sslmode=verify", "postgres://u@h/db?foo=1", "postgres://u@[::1]:99999/db",
         ]
     )
     func refused(text: String) {

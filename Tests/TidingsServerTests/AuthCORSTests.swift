@@ -100,18 +100,30 @@ struct AuthCORSTests {
         }
     }
 
-    @Test("with '*', any origin but null is echoed back (never '*', since credentials are allowed)")
-    func wildcardEchoesOrigin() async throws {
+    @Test("with '*', any other origin gets 'Access-Control-Allow-Origin: *' and never credentials; a listed one keeps them")
+    func wildcardWithoutCredentials() async throws {
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
         try await TestDatabase.with("cors_any") { _, config in
-            try await LiveGateway.with(try config.with(corsOrigins: ["*"])) { live in
+            try await LiveGateway.with(try config.with(corsOrigins: ["*", Self.origin])) { live in
                 let url = "\(live.baseURL)/events?topic=groups/7/**"
                 let any = "https://anything.example:8080"
-                let echoed = try await client.execute(Self.request(url, [("Origin", any)]), timeout: .seconds(10))
-                #expect(echoed.headers["access-control-allow-origin"] == [any])
-                #expect(echoed.headers["access-control-allow-credentials"] == ["true"])
-                try await expectJSONError(echoed, status: 401, code: "unauthorized")
+                let anyone = try await client.execute(Self.request(url, [("Origin", any)]), timeout: .seconds(10))
+                #expect(anyone.headers["access-control-allow-origin"] == ["*"])
+                #expect(anyone.headers["access-control-allow-credentials"].isEmpty)
+                try await expectJSONError(anyone, status: 401, code: "unauthorized")
+
+                let preflight = Self.request(url, method: .OPTIONS, [("Origin", any), ("Access-Control-Request-Method", "GET")])
+                let answered = try await client.execute(preflight, timeout: .seconds(10))
+                #expect(answered.status == .noContent)
+                #expect(answered.headers["access-control-allow-origin"] == ["*"])
+                #expect(answered.headers["access-control-allow-credentials"].isEmpty)
+                _ = try await answered.body.collect(upTo: 1 << 16)
+
+                let listed = try await client.execute(Self.request(url, [("Origin", Self.origin)]), timeout: .seconds(10))
+                #expect(listed.headers["access-control-allow-origin"] == [Self.origin])
+                #expect(listed.headers["access-control-allow-credentials"] == ["true"])
+                _ = try await listed.body.collect(upTo: 1 << 16)
 
                 let null = try await client.execute(Self.request(url, [("Origin", "null")]), timeout: .seconds(10))
                 #expect(Self.corsHeaders(null).isEmpty)

@@ -1,22 +1,26 @@
 /// The keys each mapping of the config file may hold (docs/configuration.md), and the hints for
 /// the ones it may not.
 enum ConfigKeys {
-    static let root = ["listen", "tls", "postgres", "auth", "cors", "topics", "stream", "publish", "retention", "threads"]
+    static let root = [
+        "listen", "tls", "postgres", "auth", "cors", "topics", "stream", "publish", "retention", "threads", "limits", "metrics",
+    ]
     static let tls = ["certificate", "key"]
     static let postgres = ["url"]
     static let auth = ["jwt", "public", "max_streams_per_token"]
-    static let jwt = ["algorithm", "secret", "public_key", "jwks", "issuer", "audience", "claim", "leeway"]
+    static let jwt = ["algorithm", "secret", "public_key", "jwks", "issuer", "audience", "claim", "leeway", "jwks_url", "jwks_refresh"]
     static let cors = ["origins"]
     static let topic = ["table", "channel", "topics", "events", "columns", "old"]
     static let stream = ["heartbeat", "retry", "max_selectors", "buffer"]
     static let publish = ["max_body"]
     static let retention = ["max_age", "max_events", "interval"]
+    static let limits = ["request_head", "tls_handshake", "idle", "max_connections", "max_anonymous_streams"]
+    static let metrics = ["listen"]
 
     /// Every mapping, named as a user would look for it.
     static let sections: [(name: String, keys: [String])] = [
         ("the top level", root), ("tls", tls), ("postgres", postgres), ("auth", auth), ("auth.jwt", jwt),
         ("cors", cors), ("each topics entry", topic), ("stream", stream), ("publish", publish),
-        ("retention", retention),
+        ("retention", retention), ("limits", limits), ("metrics", metrics),
     ]
 
     /// The fix for an unknown `key` in a mapping that allows `known`: the closest known key when

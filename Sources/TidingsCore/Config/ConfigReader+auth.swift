@@ -37,8 +37,11 @@ extension ConfigReader {
         let claim = jwt["claim"].flatMap { nonEmptyString($0, example: "tidings") } ?? "tidings"
         // Zero leeway is a legitimate choice (clocks in sync), unlike a zero heartbeat.
         let leeway = duration("leeway", in: jwt, default: .seconds(5), allowZero: true)
+        let refresh = duration("jwks_refresh", in: jwt, default: .seconds(600))
         guard let algorithm, let key else { return nil }
-        return JWTSettings(algorithm: algorithm, key: key, issuer: issuer, audience: audience, claim: claim, leeway: leeway)
+        var settings = JWTSettings(algorithm: algorithm, key: key, issuer: issuer, audience: audience, claim: claim, leeway: leeway)
+        settings.jwksRefresh = refresh
+        return settings
     }
 
     private mutating func readAlgorithm(_ jwt: ConfigMapping) -> JWTAlgorithmName? {
@@ -60,7 +63,7 @@ extension ConfigReader {
     private mutating func readKey(_ jwt: ConfigMapping, algorithm: JWTAlgorithmName) -> JWTKeySource? {
         let name = algorithm.rawValue
         if algorithm.isHMAC {
-            for other in ["public_key", "jwks"] {
+            for other in ["public_key", "jwks", "jwks_url"] {
                 guard let misplaced = jwt.entries[other] else { continue }
                 reportAtKey(
                     misplaced,
@@ -92,28 +95,40 @@ extension ConfigReader {
                 fix: "remove secret and write public_key: FILE (PEM) or jwks: FILE"
             )
         }
-        let publicKey = jwt.entries["public_key"]
-        let jwks = jwt.entries["jwks"]
-        switch (publicKey, jwks) {
-        case (.some(let node), .none):
-            return nonEmptyString(node, example: "/etc/tidings/jwt-public.pem").map { .publicKeyFile($0) }
-        case (.none, .some(let node)):
-            return nonEmptyString(node, example: "/etc/tidings/jwks.json").map { .jwksFile($0) }
-        case (.some, .some(let second)):
-            reportAtKey(
-                second,
-                "public_key and jwks are both set",
-                fix: "keep one: public_key: FILE for a single PEM key, or jwks: FILE for a key set chosen by kid"
-            )
-            return nil
-        case (.none, .none):
+        let given = ["public_key", "jwks", "jwks_url"].compactMap { key in jwt.entries[key].map { (key: key, node: $0) } }
+        guard let source = given.first else {
             reportAtKey(
                 jwt.node,
                 key: jwt.node.childPath("public_key"),
-                "\(name) needs a public key, and neither public_key nor jwks is set",
-                fix: "write public_key: /etc/tidings/jwt-public.pem or jwks: /etc/tidings/jwks.json"
+                "\(name) needs a public key, and none of public_key, jwks or jwks_url is set",
+                fix: "write public_key: /etc/tidings/jwt-public.pem, jwks: /etc/tidings/jwks.json or jwks_url: https://…/jwks.json"
             )
             return nil
+        }
+        if let second = given.dropFirst().first {
+            reportAtKey(
+                second.node,
+                "\(source.key) and \(second.key) are both set",
+                fix: "keep one: public_key: FILE for a single PEM key, jwks: FILE or jwks_url: URL for a key set chosen by kid"
+            )
+            return nil
+        }
+        switch source.key {
+        case "public_key":
+            return nonEmptyString(source.node, example: "/etc/tidings/jwt-public.pem").map { .publicKeyFile($0) }
+        case "jwks":
+            return nonEmptyString(source.node, example: "/etc/tidings/jwks.json").map { .jwksFile($0) }
+        default:
+            guard let url = nonEmptyString(source.node, example: "https://auth.example.com/.well-known/jwks.json") else { return nil }
+            guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                report(
+                    source.node,
+                    "'\(url)' is not an http(s) URL",
+                    fix: "write jwks_url: https://auth.example.com/.well-known/jwks.json (the identity provider's key set)"
+                )
+                return nil
+            }
+            return .jwksURL(url)
         }
     }
 }

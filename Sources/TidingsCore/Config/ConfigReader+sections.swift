@@ -14,8 +14,10 @@ extension ConfigReader {
         let publish = readPublish(top)
         let retention = readRetention(top)
         let threads = readThreads(top)
+        let limits = readLimits(top)
+        let metrics = readMetrics(top)
         guard errors.isEmpty, let tls, let postgres, let auth, let topics else { return nil }
-        return TidingsConfig(
+        var config = TidingsConfig(
             listen: listen,
             tls: tls,
             postgres: postgres,
@@ -27,6 +29,9 @@ extension ConfigReader {
             retention: retention,
             threads: threads
         )
+        config.limits = limits
+        config.metrics = metrics
+        return config
     }
 
     private mutating func readListen(_ top: ConfigMapping) -> ListenAddress {

@@ -4,8 +4,14 @@
 /// description hides the password, so it is safe to log.
 public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     /// How the connection uses TLS, as libpq's `sslmode` names it.
+    ///
+    /// `verify-ca` checks the server's certificate chain against `sslrootcert` (or the system's
+    /// roots); `verify-full` also checks that it names the host. Only these two stop someone on
+    /// the path from reading every change and injecting rows into the feed.
     public enum SSLMode: String, Sendable, Equatable, CaseIterable {
-        case disable, prefer, require
+        case disable, allow, prefer, require
+        case verifyCA = "verify-ca"
+        case verifyFull = "verify-full"
     }
 
     public var host: String
@@ -14,6 +20,18 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     public var password: String?
     public var database: String
     public var sslMode: SSLMode
+    /// `sslrootcert`: a PEM file of the certificate authorities `verify-ca`/`verify-full` trust;
+    /// `nil` or `system` means the system's trust roots.
+    public var sslRootCert: String?
+    /// `application_name`, shown in `pg_stat_activity`; `tidings` unless the URL names one.
+    public var applicationName: String = "tidings"
+    /// `connect_timeout`, in seconds; `nil` leaves postgres-nio's default (10 s).
+    public var connectTimeout: Int?
+    /// `options`, passed to the server as the startup parameter of that name (`-c name=value`).
+    public var options: String?
+    /// What the URL asked for that the gateway does not do, each with why: shown by `check`
+    /// and logged by `serve`.
+    public var notes: [String] = []
 
     public init(host: String, port: Int = 5432, user: String, password: String? = nil, database: String, sslMode: SSLMode = .prefer) {
         self.host = host
@@ -83,23 +101,81 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         guard !host.isEmpty else { throw PostgresURLError("the host is missing (postgres://user@HOST:5432/database)") }
         let database = path.isEmpty ? user : Self.percentDecode(path)
         var sslMode = SSLMode.prefer
+        var parameters: [(key: String, value: String)] = []
         for pair in query.split(separator: "&") {
             let keyValue = pair.split(separator: "=", maxSplits: 1)
             let key = keyValue.first.map(String.init) ?? ""
-            let value = keyValue.count > 1 ? String(keyValue[1]) : ""
-            switch key {
-            case "sslmode":
+            let value = keyValue.count > 1 ? Self.percentDecode(keyValue[1]) : ""
+            if key == "sslmode" {
                 guard let mode = SSLMode(rawValue: value) else {
-                    throw PostgresURLError("sslmode must be disable, prefer or require, not '\(value)'")
+                    let modes = SSLMode.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw PostgresURLError("sslmode must be one of \(modes), not '\(value)'")
                 }
                 sslMode = mode
-            case "application_name", "connect_timeout":
-                continue
-            default:
-                throw PostgresURLError("unknown URL parameter '\(key)' (supported: sslmode)")
+            } else {
+                parameters.append((key, value))
             }
         }
         self.init(host: host, port: port, user: user, password: password, database: database, sslMode: sslMode)
+        for (key, value) in parameters { try apply(key, value) }
+        if let note = Self.poolerNote(host: host, parameters: parameters) { notes.append(note) }
+    }
+
+    /// Takes one libpq URL parameter other than `sslmode`: honoured, noted as ignored, or refused.
+    private mutating func apply(_ key: String, _ value: String) throws(PostgresURLError) {
+        switch key {
+        case "sslrootcert":
+            sslRootCert = value == "system" || value.isEmpty ? nil : value
+        case "application_name":
+            if !value.isEmpty { applicationName = value }
+        case "connect_timeout":
+            guard let seconds = Int(value), seconds >= 0 else {
+                throw PostgresURLError("connect_timeout must be a whole number of seconds, not '\(value)'")
+            }
+            // libpq: 0 means wait indefinitely; postgres-nio needs a bound, so keep its default.
+            connectTimeout = seconds == 0 ? nil : max(2, seconds)
+        case "options":
+            options = value.isEmpty ? nil : value
+        case "sslcert", "sslkey", "sslpassword":
+            throw PostgresURLError("\(key): client certificates are not supported; authenticate with a password in the URL")
+        case "channel_binding", "target_session_attrs", "gssencmode", "sslcompression", "sslsni", "sslcrl", "sslcrldir",
+            "ssl_min_protocol_version", "ssl_max_protocol_version", "keepalives", "keepalives_idle", "keepalives_interval",
+            "keepalives_count", "tcp_user_timeout", "krbsrvname", "gsslib", "passfile", "requirepeer", "load_balance_hosts",
+            "require_auth", "fallback_application_name", "client_encoding", "pgbouncer", "pool_mode", "statement_cache_size":
+            notes.append(Self.ignoredNote(key, value))
+        default:
+            throw PostgresURLError(
+                "unknown URL parameter '\(key)' (libpq's sslmode, sslrootcert, application_name, connect_timeout, options and the like are taken)"
+            )
+        }
+    }
+
+    private static func ignoredNote(_ key: String, _ value: String) -> String {
+        switch key {
+        case "channel_binding":
+            "channel_binding is ignored: SCRAM without channel binding is used; sslmode=verify-full is what protects the connection"
+        case "target_session_attrs":
+            "target_session_attrs is ignored: the URL names one host, and the gateway needs a primary that accepts writes"
+        case "client_encoding":
+            "client_encoding is ignored: the gateway always speaks UTF-8"
+        case "ssl_min_protocol_version", "ssl_max_protocol_version":
+            "\(key) is ignored: the gateway always requires TLS 1.2 or newer when it uses TLS"
+        case "pgbouncer", "pool_mode", "statement_cache_size":
+            "\(key) is ignored: it is a setting for connection poolers, which the gateway does not use"
+        default:
+            "\(key) is ignored: the gateway's PostgreSQL client has no such setting"
+        }
+    }
+
+    /// A warning when the URL looks like a transaction-mode connection pooler (PgBouncer, a
+    /// provider's `-pooler` host): LISTEN does not work through one, so the gateway would never
+    /// hear a wake-up. `check --database` tests it for real.
+    private static func poolerNote(host: String, parameters: [(key: String, value: String)]) -> String? {
+        let saysPooler = parameters.contains { ($0.key == "pgbouncer" && $0.value == "true") || $0.key == "pool_mode" }
+        guard saysPooler || host.lowercased().contains("pooler") else { return nil }
+        return "this URL looks like a connection pooler (PgBouncer or a provider's pooler host): LISTEN does not work "
+            + "through a transaction-mode pooler, so the gateway would hear no wake-ups; use the database's direct "
+            + "address (or a session-mode pooler) for the gateway"
     }
 
     /// The URL with the password replaced by `***`.

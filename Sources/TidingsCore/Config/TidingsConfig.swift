@@ -20,6 +20,8 @@ public struct TidingsConfig: Sendable, Equatable {
     /// one fewer than the machine's cores, at least one, leaving a core to the change feed's
     /// thread, PostgreSQL and the kernel's network work.
     public var threads: Int?
+    public var limits = LimitsSettings()
+    public var metrics = MetricsSettings()
 
     public init(
         listen: ListenAddress = .init(host: "0.0.0.0", port: 8443),
@@ -119,6 +121,9 @@ public enum JWTKeySource: Sendable, Equatable {
     case publicKeyFile(String)
     /// A JWKS JSON file; tokens pick a key by `kid`.
     case jwksFile(String)
+    /// A JWKS served by an identity provider: fetched at start, refreshed every
+    /// ``JWTSettings/jwksRefresh`` and on an unknown `kid`.
+    case jwksURL(String)
 }
 
 /// The token rules of `auth.jwt` (docs/configuration.md).
@@ -131,6 +136,8 @@ public struct JWTSettings: Sendable, Equatable {
     public var claim: String
     /// Clock skew allowed on `exp` and `nbf`.
     public var leeway: Duration
+    /// How often a `jwks_url` key set is fetched again.
+    public var jwksRefresh: Duration = .seconds(600)
     public init(
         algorithm: JWTAlgorithmName = .hs256,
         key: JWTKeySource,

@@ -3,10 +3,11 @@
 ///
 /// Subscribers request selectors and tokens grant them; ``matches(_:)`` decides delivery and
 /// ``overlaps(_:)`` decides, before a stream starts, whether a request can ever see anything.
+/// Literal segments compare by UTF-8 bytes, as PostgreSQL compares text (SPEC §4).
 public struct Selector: Hashable, Sendable, CustomStringConvertible {
     /// One segment of a selector.
     public enum Segment: Hashable, Sendable {
-        case literal(Substring)
+        case literal(TopicSegment)
         /// `*`: any one segment.
         case any
         /// `**`: any number of segments, including none; always last.
@@ -19,27 +20,29 @@ public struct Selector: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses and validates `text`.
     /// - Throws: ``TopicSyntaxError`` for an empty selector, an empty segment, `**` anywhere but
-    ///   last, or a segment that mixes a wildcard with other characters (`a*`).
+    ///   last, a segment that mixes a wildcard with other characters (`a*`), or a control
+    ///   character.
     public init(parsing text: String) throws(TopicSyntaxError) {
         guard !text.isEmpty else { throw TopicSyntaxError(text: text, reason: "a selector cannot be empty") }
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        if let control = TopicSegment.firstControlCharacter(in: text) {
+            throw TopicSyntaxError(text: text, reason: Topic.controlCharacterReason(control))
+        }
+        let parts = TopicSegment.split(text)
         var segments: [Segment] = []
         segments.reserveCapacity(parts.count)
         for (index, part) in parts.enumerated() {
-            switch part {
-            case "":
+            if part.text.utf8.isEmpty {
                 throw TopicSyntaxError(text: text, reason: "empty segment (leading, trailing or doubled '/')")
-            case "*":
+            } else if part.isExactly("*") {
                 segments.append(.any)
-            case "**":
+            } else if part.isExactly("**") {
                 guard index == parts.count - 1 else {
                     throw TopicSyntaxError(text: text, reason: "'**' may only be the last segment")
                 }
                 segments.append(.rest)
-            default:
-                if part.contains("*") {
-                    throw TopicSyntaxError(text: text, reason: "'*' must be a whole segment ('\(part)')")
-                }
+            } else if part.text.utf8.contains(UInt8(ascii: "*")) {
+                throw TopicSyntaxError(text: text, reason: "'*' must be a whole segment ('\(part)')")
+            } else {
                 segments.append(.literal(part))
             }
         }
@@ -47,12 +50,20 @@ public struct Selector: Hashable, Sendable, CustomStringConvertible {
         self.segments = segments
     }
 
+    public static func == (lhs: Selector, rhs: Selector) -> Bool {
+        lhs.description.utf8.elementsEqual(rhs.description.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(segments)
+    }
+
     /// Whether `topic` is one of the topics this selector names.
     public func matches(_ topic: Topic) -> Bool {
         Self.matches(segments[...], topic.segments[...])
     }
 
-    private static func matches(_ pattern: ArraySlice<Segment>, _ topic: ArraySlice<Substring>) -> Bool {
+    private static func matches(_ pattern: ArraySlice<Segment>, _ topic: ArraySlice<TopicSegment>) -> Bool {
         var topicIndex = topic.startIndex
         for segment in pattern {
             switch segment {

@@ -1,29 +1,53 @@
 /// A concrete event address such as `customers/42/orders`: `/`-separated, no empty segment.
 ///
 /// Topics come from rendered ``TopicTemplate``s, publish requests and the change log; a selector
-/// decides whether a subscriber receives an event by matching its topics.
+/// decides whether a subscriber receives an event by matching its topics. Two topics are equal
+/// when their UTF-8 bytes are (SPEC §4), never by Unicode canonical equivalence.
 public struct Topic: Hashable, Sendable, CustomStringConvertible {
     /// The topic exactly as written.
     public let description: String
     /// Its segments, in order.
-    public let segments: [Substring]
+    public let segments: [TopicSegment]
 
-    /// Parses and validates `text`.
-    /// - Throws: ``TopicSyntaxError`` when the text is empty, has an empty segment, or contains a
-    ///   wildcard segment (`*`, `**`), which belongs to selectors only.
+    /// Parses and validates `text` as a client sends it.
+    /// - Throws: ``TopicSyntaxError`` when the text is empty, has an empty segment, contains a
+    ///   wildcard segment (`*`, `**`), which belongs to selectors only, or a control character.
     public init(validating text: String) throws(TopicSyntaxError) {
+        if let control = TopicSegment.firstControlCharacter(in: text) {
+            throw TopicSyntaxError(text: text, reason: Self.controlCharacterReason(control))
+        }
+        try self.init(logged: text)
+    }
+
+    /// Parses a topic read back from the change log, where capture may have written a row's
+    /// control characters: only the shape is checked.
+    /// - Throws: ``TopicSyntaxError`` when the text is empty, has an empty segment or a wildcard.
+    public init(logged text: String) throws(TopicSyntaxError) {
         guard !text.isEmpty else { throw TopicSyntaxError(text: text, reason: "a topic cannot be empty") }
-        let segments = text.split(separator: "/", omittingEmptySubsequences: false)
+        let segments = TopicSegment.split(text)
         for segment in segments {
-            if segment.isEmpty {
+            if segment.text.utf8.isEmpty {
                 throw TopicSyntaxError(text: text, reason: "empty segment (leading, trailing or doubled '/')")
             }
-            if segment == "*" || segment == "**" {
+            if segment.isExactly("*") || segment.isExactly("**") {
                 throw TopicSyntaxError(text: text, reason: "'\(segment)' is a selector wildcard, not allowed in a topic")
             }
         }
         self.description = text
         self.segments = segments
+    }
+
+    public static func == (lhs: Topic, rhs: Topic) -> Bool {
+        lhs.description.utf8.elementsEqual(rhs.description.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(segments)
+    }
+
+    static func controlCharacterReason(_ scalar: Unicode.Scalar) -> String {
+        let code = String(scalar.value, radix: 16, uppercase: true)
+        return "contains the control character U+\(String(repeating: "0", count: max(0, 4 - code.count)))\(code), which topics may not"
     }
 }
 
@@ -37,5 +61,19 @@ public struct TopicSyntaxError: Error, Sendable, Equatable, CustomStringConverti
         self.text = text
         self.reason = reason
     }
-    public var description: String { "'\(text)': \(reason)" }
+    public var description: String { "'\(Self.escaped(text))': \(reason)" }
+
+    /// The text with control characters written as `\u{…}`, so an error never carries them raw.
+    private static func escaped(_ text: String) -> String {
+        guard TopicSegment.firstControlCharacter(in: text) != nil else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+                result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
 }

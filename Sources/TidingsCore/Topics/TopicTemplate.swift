@@ -28,14 +28,17 @@ public struct TopicTemplate: Hashable, Sendable, CustomStringConvertible {
         guard !text.isEmpty else { throw TopicSyntaxError(text: text, reason: "a topic template cannot be empty") }
         var parts: [Part] = []
         var literal = ""
-        var index = text.startIndex
-        while index < text.endIndex {
-            let character = text[index]
-            if character == "{" {
-                guard let close = text[index...].firstIndex(of: "}") else {
+        // Scalars, not Characters: a brace or `/` followed by a combining mark is still itself,
+        // as it is to PostgreSQL.
+        let scalars = text.unicodeScalars
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
+            if scalar == "{" {
+                guard let close = scalars[index...].firstIndex(of: "}") else {
                     throw TopicSyntaxError(text: text, reason: "'{' without a closing '}'")
                 }
-                let name = String(text[text.index(after: index)..<close])
+                let name = String(String.UnicodeScalarView(scalars[scalars.index(after: index)..<close]))
                 guard Self.isColumnName(name) else {
                     throw TopicSyntaxError(
                         text: text,
@@ -45,12 +48,12 @@ public struct TopicTemplate: Hashable, Sendable, CustomStringConvertible {
                 if !literal.isEmpty { parts.append(.literal(literal)) }
                 literal = ""
                 parts.append(.column(name))
-                index = text.index(after: close)
-            } else if character == "}" {
+                index = scalars.index(after: close)
+            } else if scalar == "}" {
                 throw TopicSyntaxError(text: text, reason: "'}' without an opening '{'")
             } else {
-                literal.append(character)
-                index = text.index(after: index)
+                literal.unicodeScalars.append(scalar)
+                index = scalars.index(after: index)
             }
         }
         if !literal.isEmpty { parts.append(.literal(literal)) }
@@ -70,34 +73,43 @@ public struct TopicTemplate: Hashable, Sendable, CustomStringConvertible {
         self.parts = parts
     }
 
+    public static func == (lhs: TopicTemplate, rhs: TopicTemplate) -> Bool {
+        lhs.description.utf8.elementsEqual(rhs.description.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(Array(description.utf8))
+    }
+
     /// Renders the topic from `value(column)`; `nil` when a named value is missing or empty.
     public func render(_ value: (String) -> String?) -> String? {
-        var result = ""
+        var result = String.UnicodeScalarView()
         for part in parts {
             switch part {
             case .literal(let text):
-                result += text
+                result.append(contentsOf: text.unicodeScalars)
             case .column(let name):
                 guard let raw = value(name), !raw.isEmpty else { return nil }
-                result += Self.encodeSegmentValue(raw)
+                result.append(contentsOf: Self.encodeSegmentValue(raw).unicodeScalars)
             }
         }
-        return result
+        return String(result)
     }
 
     /// Percent-encodes `%` and `/`, the two characters that would change a topic's shape.
     public static func encodeSegmentValue(_ raw: String) -> String {
-        guard raw.contains(where: { $0 == "%" || $0 == "/" }) else { return raw }
-        var encoded = ""
-        encoded.reserveCapacity(raw.count + 4)
-        for character in raw {
-            switch character {
-            case "%": encoded += "%25"
-            case "/": encoded += "%2F"
-            default: encoded.append(character)
+        guard raw.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "/") }) else { return raw }
+        // By scalar: a `/` followed by a combining mark is one Character but still a separator
+        // to PostgreSQL, so it must be encoded exactly as the capture's `replace()` does.
+        var encoded = String.UnicodeScalarView()
+        for scalar in raw.unicodeScalars {
+            switch scalar {
+            case "%": encoded.append(contentsOf: "%25".unicodeScalars)
+            case "/": encoded.append(contentsOf: "%2F".unicodeScalars)
+            default: encoded.append(scalar)
             }
         }
-        return encoded
+        return String(encoded)
     }
 
     /// Whether `name` can stand in a placeholder: an SQL-safe identifier.

@@ -1,3 +1,4 @@
+import NIOCore
 import NIOSSL
 import PostgresNIO
 import TidingsCore
@@ -5,17 +6,18 @@ import TidingsCore
 extension PostgresURL {
     /// The pool configuration for this URL, for a `PostgresClient`.
     ///
-    /// `sslmode` follows libpq: `disable` never uses TLS; `prefer` uses it when the server offers
-    /// it and falls back to plain text; `require` insists on TLS. Like libpq, neither `prefer` nor
-    /// `require` verifies the server's certificate (a default Debian server presents a self-signed
-    /// "snakeoil" one); certificate verification needs a `verify-full` mode that the URL does not
-    /// offer yet.
-    public func clientConfiguration() -> PostgresClient.Configuration {
+    /// `sslmode` follows libpq: `disable` never uses TLS; `allow` and `prefer` use it when the
+    /// server offers it and fall back to plain text; `require` insists on TLS without checking
+    /// the certificate (a default Debian server presents a self-signed "snakeoil" one);
+    /// `verify-ca` checks the chain against `sslrootcert` (or the system's roots) and
+    /// `verify-full` also the host name.
+    /// - Throws: ``PostgresURLError`` when `sslrootcert` cannot be read.
+    public func clientConfiguration() throws(PostgresURLError) -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
         switch sslMode {
         case .disable: tls = .disable
-        case .prefer: tls = .prefer(Self.unverifiedClientTLS())
-        case .require: tls = .require(Self.unverifiedClientTLS())
+        case .allow, .prefer: tls = .prefer(try clientTLS())
+        case .require, .verifyCA, .verifyFull: tls = .require(try clientTLS())
         }
         var configuration = PostgresClient.Configuration(
             host: host,
@@ -25,7 +27,8 @@ extension PostgresURL {
             database: database,
             tls: tls
         )
-        configuration.options.additionalStartupParameters = [("application_name", "tidings")]
+        configuration.options.additionalStartupParameters = startupParameters
+        if let connectTimeout { configuration.options.connectTimeout = .seconds(Int64(connectTimeout)) }
         return configuration
     }
 
@@ -38,8 +41,8 @@ extension PostgresURL {
         let tls: PostgresConnection.Configuration.TLS
         switch sslMode {
         case .disable: tls = .disable
-        case .prefer: tls = .prefer(try NIOSSLContext(configuration: Self.unverifiedClientTLS()))
-        case .require: tls = .require(try NIOSSLContext(configuration: Self.unverifiedClientTLS()))
+        case .allow, .prefer: tls = .prefer(try NIOSSLContext(configuration: try clientTLS()))
+        case .require, .verifyCA, .verifyFull: tls = .require(try NIOSSLContext(configuration: try clientTLS()))
         }
         var configuration = PostgresConnection.Configuration(
             host: host,
@@ -49,14 +52,37 @@ extension PostgresURL {
             database: database,
             tls: tls
         )
-        configuration.options.additionalStartupParameters = [("application_name", "tidings")]
+        configuration.options.additionalStartupParameters = startupParameters
+        if let connectTimeout { configuration.options.connectTimeout = .seconds(Int64(connectTimeout)) }
         return configuration
     }
 
-    private static func unverifiedClientTLS() -> TLSConfiguration {
+    private var startupParameters: [(String, String)] {
+        var parameters = [("application_name", applicationName)]
+        if let options { parameters.append(("options", options)) }
+        return parameters
+    }
+
+    private func clientTLS() throws(PostgresURLError) -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
-        tls.certificateVerification = .none
+        switch sslMode {
+        case .disable, .allow, .prefer, .require:
+            tls.certificateVerification = .none
+        case .verifyCA:
+            tls.certificateVerification = .noHostnameVerification
+        case .verifyFull:
+            tls.certificateVerification = .fullVerification
+        }
+        if sslMode == .verifyCA || sslMode == .verifyFull, let sslRootCert {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(sslRootCert))
+            } catch {
+                throw PostgresURLError(
+                    "sslrootcert \(sslRootCert) cannot be read as PEM certificates: check the path, its permissions and its format"
+                )
+            }
+        }
         return tls
     }
 }

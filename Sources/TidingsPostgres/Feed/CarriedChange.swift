@@ -31,7 +31,7 @@ struct CarriedChange: Sendable {
             return nil
         }
         // Rows whose topics do not parse are skipped by a read of the log, too (``ChangeLogQuery/decode(_:)``).
-        let topics = header.topics.compactMap { try? Topic(validating: $0) }
+        let topics = header.topics.compactMap { try? Topic(logged: $0) }
         return Change(id: header.id, topics: topics, event: header.event, data: ByteBuffer(bytes: data), committedAt: header.at)
     }
 

@@ -42,7 +42,7 @@ public enum ChangeLogQuery {
     public static func decode(_ rows: PostgresRowSequence) async throws -> [Change] {
         var changes: [Change] = []
         for try await (id, topics, event, data, at) in rows.decode((Int64, [String], String, ByteBuffer, Double).self) {
-            let parsed = topics.compactMap { try? Topic(validating: $0) }
+            let parsed = topics.compactMap { try? Topic(logged: $0) }
             changes.append(Change(id: id, topics: parsed, event: event, data: data, committedAt: at))
         }
         return changes

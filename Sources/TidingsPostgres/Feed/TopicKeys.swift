@@ -8,7 +8,9 @@ import TidingsCore
 /// read then walks the log by id, which is what the planner would choose anyway.
 public enum TopicKeys {
     public static func keys(for selectors: [Selector]) -> [String]? {
-        var keys: Set<String> = []
+        // Keyed by bytes: `Set<String>` would merge canonically equivalent keys that PostgreSQL
+        // keeps apart.
+        var keys: [[UInt8]: String] = [:]
         for selector in selectors {
             var prefix: [Substring] = []
             var wildcard: Selector.Segment?
@@ -17,20 +19,20 @@ public enum TopicKeys {
                     wildcard = segment
                     break
                 }
-                prefix.append(literal)
+                prefix.append(literal.text)
             }
             guard !prefix.isEmpty else { return nil }
             let literal = prefix.joined(separator: "/")
             switch wildcard {
             case nil:
-                keys.insert(literal)
+                keys[Array(literal.utf8)] = literal
             case .rest where prefix.count == selector.segments.count - 1:
-                keys.insert(literal)
-                keys.insert(literal + "/**")
+                keys[Array(literal.utf8)] = literal
+                keys[Array((literal + "/**").utf8)] = literal + "/**"
             default:
-                keys.insert(literal + "/**")
+                keys[Array((literal + "/**").utf8)] = literal + "/**"
             }
         }
-        return keys.sorted()
+        return keys.keys.sorted { $0.lexicographicallyPrecedes($1) }.compactMap { keys[$0] }
     }
 }

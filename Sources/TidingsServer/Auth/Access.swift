@@ -10,11 +10,11 @@ struct Access: Sendable {
     var hasToken: Bool
     /// When the token stops being valid, leeway included; `nil` without a token.
     var expiresAt: ContinuousClock.Instant?
-    /// The token string, only to count open streams per token; never logged.
-    var token: String?
+    /// The verified token's identity, to count its open streams; `nil` without a token.
+    var identity: TokenIdentity?
 
     /// The access of a request without a token.
     static func anonymous(public selectors: [Selector]) -> Access {
-        Access(subscribe: selectors, publish: [], hasToken: false, expiresAt: nil, token: nil)
+        Access(subscribe: selectors, publish: [], hasToken: false, expiresAt: nil, identity: nil)
     }
 }

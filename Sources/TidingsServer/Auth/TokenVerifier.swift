@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import Logging
 import TidingsCore
 
 /// Verifies tokens against the one configured algorithm and key, and turns their claims into
@@ -18,16 +19,25 @@ struct TokenVerifier: Sendable {
     }
 
     private let keys: JWTKeyCollection
+    /// With `jwks_url`: the provider's keys, used instead of `keys`.
+    let remote: RemoteKeySet?
     private let settings: JWTSettings
 
-    private init(keys: JWTKeyCollection, settings: JWTSettings) {
+    private init(keys: JWTKeyCollection, remote: RemoteKeySet? = nil, settings: JWTSettings) {
         self.keys = keys
+        self.remote = remote
         self.settings = settings
     }
 
-    /// Loads the configured key.
+    /// Loads the configured key; with `jwks_url`, fetches the set once (a failure is logged
+    /// and retried by ``RemoteKeySet/run()``, which the gateway runs as a service).
     /// - Throws: ``TokenKeyError`` naming the key file and what is wrong with it.
-    static func load(_ settings: JWTSettings) async throws(TokenKeyError) -> TokenVerifier {
+    static func load(_ settings: JWTSettings, logger: Logger = Logger(label: "tidings.auth")) async throws(TokenKeyError) -> TokenVerifier {
+        if case .jwksURL(let url) = settings.key {
+            let remote = RemoteKeySet(url: url, refresh: settings.jwksRefresh, logger: logger)
+            await remote.fetchLogging(reason: "start")
+            return TokenVerifier(keys: JWTKeyCollection(), remote: remote, settings: settings)
+        }
         let keys = JWTKeyCollection()
         do {
             switch (settings.algorithm, settings.key) {
@@ -77,6 +87,7 @@ struct TokenVerifier: Sendable {
         }
         let claims: TokenClaims
         do {
+            let keys = await remote?.keys(for: header.kid) ?? self.keys
             claims = try await keys.verify(token, as: TokenClaims.self)
         } catch {
             throw .unauthorized("token signature or format is invalid", invalidToken: true)
@@ -117,6 +128,7 @@ struct TokenVerifier: Sendable {
 
     private struct Header: Decodable {
         var alg: String
+        var kid: String?
     }
 
     private static func header(of token: String) throws(APIError) -> Header {

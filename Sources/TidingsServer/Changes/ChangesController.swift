@@ -13,6 +13,11 @@ struct ChangesController: Sendable {
     let authenticator: Authenticator
     let maxSelectors: Int
     let metrics: GatewayMetrics
+    /// Counts `wait` long polls with the streams of their token, or with the anonymous ones.
+    var limiter: StreamLimiter?
+    /// The least time between two reads of one long poll: every matching event wakes every
+    /// waiter, and a burst of events must not turn into a burst of reads per waiter.
+    var minimumReread: Duration = .milliseconds(250)
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("changes") { request, context in
@@ -35,6 +40,8 @@ struct ChangesController: Sendable {
         let access = try await authenticator.access(for: request)
         let grant = try access.grant(for: parsed.selectors)
         let reader = self.reader
+        let slot = parsed.wait == nil ? nil : try limiter?.acquire(identity: access.identity)
+        defer { slot?.release() }
         // Registered before the first read, so an event committed in between still wakes the wait.
         let waiter = parsed.wait.map { _ in
             hub.subscribe(grant: grant, capacity: 1, expiresAt: nil, closeConnection: {}).subscriber
@@ -43,7 +50,8 @@ struct ChangesController: Sendable {
         let deadline = parsed.wait.map { ContinuousClock.now + $0 }
         // Each pass reads the log; without `wait`, or at the deadline, the page is the answer.
         while true {
-            let page = try await DatabaseCall.run(logger: context.logger) {
+            let readAt = ContinuousClock.now
+            let page = try await DatabaseCall.run(field: "topic", logger: context.logger) {
                 try await Self.page(for: parsed, grant: grant, reader: reader)
             }
             let etag = page.etag(request: parsed, grant: grant)
@@ -52,6 +60,7 @@ struct ChangesController: Sendable {
             guard await Self.wake(waiter, before: deadline) else {
                 return Self.response(page, etag: etag, notModified: notModified)
             }
+            if let deadline { try? await Task.sleep(until: min(readAt + minimumReread, deadline)) }
         }
     }
 

@@ -27,6 +27,7 @@ public struct Gateway: Sendable {
     /// - Parameters:
     ///   - onServerRunning: called with the bound channel once the server listens (tests use
     ///     it to learn an ephemeral port).
+    ///   - onMetricsServerRunning: the same for the `metrics.listen` server, when configured.
     ///   - extraRoutes: adds routes of the caller's own (`tidings dev` serves its demo page),
     ///     after the gateway's and behind the same logging and CORS middleware.
     /// - Throws: ``GatewayStartupError`` for a missing or unreadable certificate, key or key file.
@@ -34,14 +35,16 @@ public struct Gateway: Sendable {
         config: TidingsConfig,
         logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
+        onMetricsServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
         extraRoutes: (Router<GatewayRequestContext>) -> Void = { _ in }
     ) async throws(GatewayStartupError) {
         self.config = config
         let metrics = GatewayMetrics()
         let hub = Hub(metrics: metrics.hub)
-        let client = PostgresClient(configuration: config.postgres.url.clientConfiguration(), backgroundLogger: logger)
+        let client: PostgresClient
         let connection: PostgresConnection.Configuration
         do {
+            client = PostgresClient(configuration: try config.postgres.url.clientConfiguration(), backgroundLogger: logger)
             connection = try config.postgres.url.connectionConfiguration()
         } catch {
             throw GatewayStartupError("postgres.url: \(error)")
@@ -49,7 +52,7 @@ public struct Gateway: Sendable {
         let feed = ChangeFeed(configuration: connection, sink: hub, logger: logger)
         let verifier: TokenVerifier
         do {
-            verifier = try await TokenVerifier.load(config.auth.jwt)
+            verifier = try await TokenVerifier.load(config.auth.jwt, logger: logger)
         } catch {
             throw GatewayStartupError(error.description)
         }
@@ -59,12 +62,13 @@ public struct Gateway: Sendable {
         if let cors = CORSPolicy(config.cors) { router.add(middleware: CORSMiddleware(policy: cors)) }
         HealthController(feed: feed).register(on: router)
         let authenticator = Authenticator(verifier: verifier, publicSelectors: config.auth.public)
+        let limiter = StreamLimiter(limit: config.auth.maxStreamsPerToken, anonymousLimit: config.limits.maxAnonymousStreams)
         EventsController(
             hub: hub,
             replay: LogReplay(client: client, logger: logger),
             authenticator: authenticator,
             stream: config.stream,
-            limiter: StreamLimiter(limit: config.auth.maxStreamsPerToken),
+            limiter: limiter,
             shutdown: StreamShutdownWatch(hub: hub)
         ).register(on: router)
         ChangesController(
@@ -72,32 +76,42 @@ public struct Gateway: Sendable {
             reader: ChangesReader(client: client, logger: logger),
             authenticator: authenticator,
             maxSelectors: config.stream.maxSelectors,
-            metrics: metrics
+            metrics: metrics,
+            limiter: limiter
         ).register(on: router)
-        PublishController(client: client, authenticator: authenticator, maxBody: config.publish.maxBody, metrics: metrics)
-            .register(on: router)
-        MetricsController(metrics: metrics, feed: feed.status).register(on: router)
+        PublishController(
+            client: client,
+            authenticator: authenticator,
+            maxBody: config.publish.maxBody,
+            metrics: metrics,
+            crossSite: CrossSiteCheck(cors: CORSPolicy(config.cors)),
+            bodyDeadline: config.limits.requestHead
+        ).register(on: router)
+        let metricsController = MetricsController(metrics: metrics, feed: feed.status)
+        // With `metrics.listen`, /metrics leaves the public port for a listener of its own.
+        let metricsServer = config.metrics.listen.map {
+            metricsController.server(listen: $0, onServerRunning: onMetricsServerRunning, logger: logger)
+        }
+        if metricsServer == nil { metricsController.register(on: router) }
         extraRoutes(router)
 
         let server: HTTPServerBuilder
-        if let files = config.tls {
-            let tls = try ServerTLS.configuration(files)
-            do {
-                server = try .http2Upgrade(tlsConfiguration: tls)
-            } catch {
-                throw GatewayStartupError("tls: cannot set up TLS with HTTP/2: \(error)")
-            }
-        } else {
-            server = .http1()
+        do {
+            server = try .gateway(tls: try config.tls.map { try ServerTLS.configuration($0) }, limits: config.limits)
+        } catch let error as GatewayStartupError {
+            throw error
+        } catch {
+            throw GatewayStartupError("tls: cannot set up TLS with HTTP/2: \(error)")
         }
         let channels = ChannelFeed(channels: config.channels, configuration: connection, hub: hub, logger: logger)
         let pruner = Pruner(client: client, settings: config.retention, logger: logger) { metrics.eventsPruned.increment(by: $0) }
         let clock = HubClock(hub: hub, heartbeat: config.stream.heartbeat, expiryResolution: .milliseconds(250))
+        let optionalServices: [(any Service)?] = [verifier.remote, metricsServer]
         self.application = Application(
             router: router,
             server: server,
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: "tidings"),
-            services: [client, feed, channels, clock, pruner],
+            services: [client, feed, channels, clock, pruner] + optionalServices.compactMap { $0 },
             onServerRunning: onServerRunning,
             logger: logger
         )

@@ -10,6 +10,17 @@ extension APIError {
         )
     }
 
+    /// 429: the streams without a token already number `limits.max_anonymous_streams`.
+    static func tooManyAnonymousStreams(limit: Int) -> APIError {
+        APIError(
+            status: .tooManyRequests,
+            error: "too_many_streams",
+            detail: "this gateway already serves \(limit) stream\(limit == 1 ? "" : "s") without a token, the most allowed; "
+                + "send a token or try again later",
+            headers: [.retryAfter: "5"]
+        )
+    }
+
     /// 403 for a CORS preflight from an origin outside `cors.origins`.
     static func originNotAllowed(_ origin: String) -> APIError {
         APIError(

@@ -4,10 +4,11 @@ import TidingsCore
 /// Which browser origins may call the gateway (`cors.origins`), and the headers that tell a
 /// browser so.
 ///
-/// Credentials are always allowed, because the `tidings_token` cookie is one way to send a token;
-/// so the answer names the request's own origin, never `*`, even when the config lists `*`.
-/// The origin `null` (sandboxed frames, `file:` pages) is admitted only when listed by name: `*`
-/// does not cover it, since any page can make itself `null`.
+/// A listed origin gets credentials (the `tidings_token` cookie), with its own name echoed back.
+/// `*` admits every other origin *without* credentials (`Access-Control-Allow-Origin: *`, no
+/// `Allow-Credentials`), so a page on any site cannot read a signed-in user's streams through the
+/// cookie (SPEC §4). The origin `null` (sandboxed frames, `file:` pages) is admitted only when
+/// listed by name: `*` does not cover it, since any page can make itself `null`.
 struct CORSPolicy: Sendable {
     private let origins: Set<String>
     private let allowsAnyOrigin: Bool
@@ -31,24 +32,37 @@ struct CORSPolicy: Sendable {
         return allowsAnyOrigin && origin != "null"
     }
 
+    /// Whether `origin` is listed by name, and so may send credentials: the only origins whose
+    /// cookie-authenticated `POST /publish` is taken.
+    func allowsCredentials(from origin: String) -> Bool {
+        origins.contains(Self.normalized(origin))
+    }
+
     /// Headers for an ordinary response (a stream or an error) to an allowed `origin`.
     func responseHeaders(origin: String) -> HTTPFields {
-        [
-            .accessControlAllowOrigin: origin,
-            .accessControlAllowCredentials: "true",
-            .accessControlExposeHeaders: Self.exposedHeaders,
-        ]
+        var headers: HTTPFields = [.accessControlExposeHeaders: Self.exposedHeaders]
+        addOrigin(origin, to: &headers)
+        return headers
     }
 
     /// Headers answering a preflight from an allowed `origin`.
     func preflightHeaders(origin: String) -> HTTPFields {
-        [
-            .accessControlAllowOrigin: origin,
-            .accessControlAllowCredentials: "true",
+        var headers: HTTPFields = [
             .accessControlAllowMethods: Self.allowedMethods,
             .accessControlAllowHeaders: Self.allowedHeaders,
             .accessControlMaxAge: String(Self.maxAgeSeconds),
         ]
+        addOrigin(origin, to: &headers)
+        return headers
+    }
+
+    private func addOrigin(_ origin: String, to headers: inout HTTPFields) {
+        if allowsCredentials(from: origin) {
+            headers[.accessControlAllowOrigin] = origin
+            headers[.accessControlAllowCredentials] = "true"
+        } else {
+            headers[.accessControlAllowOrigin] = "*"
+        }
     }
 
     /// Browsers send scheme and host in lower case and no trailing slash; config files may not.

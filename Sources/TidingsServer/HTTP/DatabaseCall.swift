@@ -1,10 +1,13 @@
 import Logging
+import PostgresNIO
 
 /// Runs a request's database work with a deadline, turning an unreachable PostgreSQL into a
-/// 503 rather than a hanging request or a 500.
+/// 503 rather than a hanging request or a 500, and a value PostgreSQL refuses into a 400 that
+/// names `field` (``APIError/refusedByDatabase(sqlState:field:)``).
 enum DatabaseCall {
     static func run<Result: Sendable>(
         timeout: Duration = .seconds(10),
+        field: String = "the request's parameters",
         logger: Logger,
         _ body: @escaping @Sendable () async throws -> Result
     ) async throws(APIError) -> Result {
@@ -23,6 +26,13 @@ enum DatabaseCall {
             }
         } catch let error as APIError {
             throw error
+        } catch let error as PSQLError {
+            if let state = error.serverInfo?[.sqlState], let refused = APIError.refusedByDatabase(sqlState: state, field: field) {
+                logger.debug("database refused a value", metadata: ["sqlstate": "\(state)", "field": "\(field)"])
+                throw refused
+            }
+            logger.warning("database call failed", metadata: ["error": "\(String(reflecting: error))"])
+            throw APIError.unavailable("PostgreSQL is not reachable now; try again shortly")
         } catch {
             logger.warning("database call failed", metadata: ["error": "\(String(reflecting: error))"])
             throw APIError.unavailable("PostgreSQL is not reachable now; try again shortly")

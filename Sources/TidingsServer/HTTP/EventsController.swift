@@ -30,7 +30,7 @@ struct EventsController: Sendable {
         let access = try await authenticator.access(for: request)
         let grant = try access.grant(for: parsed.selectors)
         // Taken last: nothing after this throws, so every slot is released by the body below.
-        let slot = try limiter.acquire(token: access.token)
+        let slot = try limiter.acquire(identity: access.identity)
         let channel = context.channel
         let retry = SSEFrame.retry(stream.retry)
         let logger = context.logger

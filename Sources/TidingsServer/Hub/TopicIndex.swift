@@ -3,14 +3,14 @@ import TidingsCore
 /// A trie over selector segments that finds, for a topic, every entry whose selector matches it,
 /// without looking at the others.
 ///
-/// Literal segments are dictionary children; `*` and `**` have their own child and bucket. A
+/// Literal segments are dictionary children keyed by their bytes (``TopicSegment``); `*` and `**` have their own child and bucket. A
 /// lookup walks at most a few branches per segment, so its cost grows with the topic's length
 /// and the number of matches, not with the number of subscribers.
 ///
 /// Not thread-safe: ``Hub`` keeps it behind its lock.
 struct TopicIndex<Value> {
     private final class Node {
-        var literals: [Substring: Node] = [:]
+        var literals: [TopicSegment: Node] = [:]
         var any: Node?
         /// Entries whose selector ends here with `**`: they match this prefix and anything below.
         var rest: [Int: Value] = [:]
@@ -80,7 +80,7 @@ struct TopicIndex<Value> {
         Self.visit(root, topic.segments[...], body)
     }
 
-    private static func visit(_ node: Node, _ segments: ArraySlice<Substring>, _ body: (Int, Value) -> Void) {
+    private static func visit(_ node: Node, _ segments: ArraySlice<TopicSegment>, _ body: (Int, Value) -> Void) {
         for (key, value) in node.rest { body(key, value) }
         guard let segment = segments.first else {
             for (key, value) in node.exact { body(key, value) }

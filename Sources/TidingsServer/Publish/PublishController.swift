@@ -14,12 +14,16 @@ struct PublishController: Sendable {
     let authenticator: Authenticator
     let maxBody: Int
     let metrics: GatewayMetrics
+    var crossSite = CrossSiteCheck(cors: nil)
+    /// How long the body may take to arrive.
+    var bodyDeadline: Duration = .seconds(10)
 
     func register(on router: Router<GatewayRequestContext>) {
         router.post("publish") { request, context in try await publish(request: request, context: context) }
     }
 
     func publish(request: Request, context: GatewayRequestContext) async throws -> Response {
+        try crossSite.check(request)
         let access = try await authenticator.access(for: request)
         guard access.hasToken else {
             throw APIError.unauthorized("publishing needs a token with publish rights (Authorization: Bearer)", invalidToken: false)
@@ -30,7 +34,10 @@ struct PublishController: Sendable {
         }
         let client = self.client
         let logger = context.logger
-        let id = try await DatabaseCall.run(logger: logger) {
+        // Topics are checked here and event names are ASCII: what PostgreSQL can still refuse
+        // is in `data`, unless a topic holds characters the database's encoding lacks.
+        let field = parsed.topics.allSatisfy { $0.description.utf8.allSatisfy { $0 < 0x80 } } ? "data" : "topics or data"
+        let id = try await DatabaseCall.run(field: field, logger: logger) {
             try await client.withConnection { connection in
                 let topics = parsed.topics.map(\.description)
                 // Autocommit: the deferred outbox trigger logs the event as the statement commits.
@@ -51,7 +58,9 @@ struct PublishController: Sendable {
         )
     }
 
-    /// The body, refused with 413 past `publish.max_body` before more of it is read.
+    /// The body, refused with 413 past `publish.max_body` before more of it is read, and with
+    /// 408 when it has not all arrived within `bodyDeadline` (a client trickling a body cannot
+    /// hold a connection and a request open for ever).
     private func body(of request: Request) async throws(APIError) -> [UInt8] {
         let tooLarge = APIError(
             status: .contentTooLarge,
@@ -59,9 +68,30 @@ struct PublishController: Sendable {
             detail: "the body is larger than publish.max_body (\(maxBody) bytes)"
         )
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBody { throw tooLarge }
+        let maxBody = self.maxBody
+        let deadline = bodyDeadline
         do {
-            let buffer = try await request.body.collect(upTo: maxBody)
-            return Array(buffer.readableBytesView)
+            return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+                group.addTask {
+                    let buffer = try await request.body.collect(upTo: maxBody)
+                    return Array(buffer.readableBytesView)
+                }
+                group.addTask {
+                    try await Task.sleep(for: deadline)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let bytes = first else {
+                    throw APIError(
+                        status: .requestTimeout,
+                        error: "body_timeout",
+                        detail: "the body did not arrive within \(deadline) (limits.request_head)"
+                    )
+                }
+                return bytes
+            }
+        } catch let error as APIError {
+            throw error
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw tooLarge
         } catch {

@@ -16,6 +16,7 @@ struct Check: AsyncParsableCommand {
 
     func run() async throws {
         let config = try file.load()
+        var audit: DatabaseAudit?
         if database {
             var logger = Logger(label: "tidings")
             logger.logLevel = .error
@@ -28,8 +29,36 @@ struct Check: AsyncParsableCommand {
             if !problems.isEmpty {
                 throw fail(problems.map(\.description).joined(separator: "\n"), code: 1)
             }
+            do {
+                audit = try await DatabaseAudit.read(url: config.postgres.url, logger: logger)
+            } catch {
+                throw fail("cannot check the database at \(config.postgres.url): \(error)")
+            }
         }
+        for note in config.postgres.url.notes { print("note: postgres.url: \(note)") }
         print(config.topicMapDescription())
+        if let audit, !(audit.listenWorks && config.channels.isEmpty) {
+            print(Self.describe(audit, channels: config.channels, file: file.config))
+        }
         print("\(file.config): ok\(database ? " (tables and columns exist)" : "")")
+    }
+
+    /// Who may forge each channel's events, and whether LISTEN works on this path.
+    static func describe(_ audit: DatabaseAudit, channels: [ChannelSource], file: String) -> String {
+        var lines: [String] = []
+        for channel in channels {
+            lines.append(
+                "channel '\(channel.channel)' (\(file):\(channel.line)): any role that can connect may NOTIFY it, so its "
+                    + "events are only as trusted as these roles: \(audit.notifyingRoles.joined(separator: ", "))"
+            )
+        }
+        if !audit.listenWorks {
+            lines.append(
+                "warning: a NOTIFY sent on this connection never came back to its LISTEN: postgres.url probably goes through a "
+                    + "transaction-mode connection pooler, where LISTEN does not work; point the gateway at the database directly "
+                    + "(or at a session-mode pooler)"
+            )
+        }
+        return lines.joined(separator: "\n")
     }
 }

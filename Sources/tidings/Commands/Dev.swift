@@ -53,7 +53,7 @@ struct Dev: AsyncParsableCommand {
             throw fail(error.description)
         }
         // The demo page's writes go through a client of their own, beside the gateway's.
-        let database = PostgresClient(configuration: demo.database.clientConfiguration(), backgroundLogger: logger)
+        let database = PostgresClient(configuration: try demo.database.clientConfiguration(), backgroundLogger: logger)
         let gateway: Gateway
         do {
             gateway = try await Gateway(

@@ -30,6 +30,7 @@ struct Serve: AsyncParsableCommand {
                 "postgres": "\(config.postgres.url)",
             ]
         )
+        for note in config.postgres.url.notes { logger.warning("postgres.url: \(note)") }
         do {
             try await gateway.run()
         } catch {
