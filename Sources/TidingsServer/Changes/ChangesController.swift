@@ -59,7 +59,7 @@ struct ChangesController: Sendable {
             let state = try await RetentionState.read(from: reader.client, logger: reader.logger)
             if state.requiresReset(after: requested) {
                 reset = state
-                after = max(requested, state.oldest - 1)
+                after = state.resumePoint(after: requested)
             }
         }
         let (changes, next) = try await reader.read(after: after, grant: grant, limit: request.limit)

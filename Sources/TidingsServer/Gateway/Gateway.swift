@@ -93,11 +93,12 @@ public struct Gateway: Sendable {
         let channels = ChannelFeed(channels: config.channels, configuration: connection, hub: hub, logger: logger)
         let pruner = Pruner(client: client, settings: config.retention, logger: logger) { metrics.eventsPruned.increment(by: $0) }
         let clock = HubClock(hub: hub, heartbeat: config.stream.heartbeat, expiryResolution: .milliseconds(250))
+        let problems = CaptureProblemWatch(client: client, logger: logger) { metrics.countCaptureProblems(table: $0, count: $1) }
         self.application = Application(
             router: router,
             server: server,
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: "tidings"),
-            services: [client, feed, channels, clock, pruner],
+            services: [client, feed, channels, clock, pruner, problems],
             onServerRunning: onServerRunning,
             logger: logger
         )
