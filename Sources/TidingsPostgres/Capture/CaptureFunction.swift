@@ -55,7 +55,6 @@ package struct CaptureFunction: Sendable, Equatable {
             CREATE OR REPLACE FUNCTION \(Self.qualifiedFunction(functionName))() RETURNS trigger
             LANGUAGE plpgsql
             SECURITY INVOKER
-            SET search_path = pg_catalog, pg_temp
             AS \(tag)
             \(body)
             \(tag)

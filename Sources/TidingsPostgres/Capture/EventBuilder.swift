@@ -8,7 +8,10 @@ import TidingsCore
 /// `NEW` (`op` is `insert`, `update` or `delete`; the row not involved is passed as the other one
 /// and ignored); a capturer that rebuilds rows elsewhere (logical mode) can call it with rows of
 /// the table's type and get the same values. It runs with its caller's rights (SECURITY
-/// INVOKER) and never raises for a column state or value:
+/// INVOKER) and in its caller's `search_path` (a `SET` clause would cost every write a
+/// configuration save and restore; whatever the path resolves runs as the writer anyway, and
+/// `pg_catalog` comes first unless the writer's path names it later), and it never raises for a
+/// column state or value:
 /// - the row is read as `to_jsonb(row)` and columns are picked by name, so a dropped or renamed
 ///   column is `null` and named in `problems`; a row that does not render at all gives no
 ///   topics (no event) and a problem;
@@ -34,7 +37,6 @@ package struct EventBuilder: Sendable, Equatable {
             LANGUAGE plpgsql
             STABLE
             SECURITY INVOKER
-            SET search_path = pg_catalog, pg_temp
             AS \(tag)
             \(body)
             \(tag)

@@ -58,16 +58,20 @@ GRANT SELECT ON tidings.capture_problems TO PUBLIC;
 
 -- Topic keys of an event (see 0002): its topics', an update's old topics' too, and for a
 -- TRUNCATE the one key '' that every topic-filtered read also asks for.
+-- PL/pgSQL, as topic_keys: it runs for every logged event and pruned one, and its plan is cached.
 CREATE FUNCTION tidings.change_key_set(topics text[], old_topics text[], op text) RETURNS text[]
-LANGUAGE sql
+LANGUAGE plpgsql
 IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $keys$
-    SELECT CASE
-        WHEN op = 'truncate' THEN ARRAY['']
-        WHEN old_topics IS NULL THEN tidings.topic_keys(topics)
-        ELSE ARRAY(SELECT DISTINCT unnest(tidings.topic_keys(topics) || tidings.topic_keys(old_topics)))
-    END
+BEGIN
+    IF op = 'truncate' THEN
+        RETURN ARRAY[''];
+    ELSIF old_topics IS NULL THEN
+        RETURN tidings.topic_keys(topics);
+    END IF;
+    RETURN ARRAY(SELECT DISTINCT unnest(tidings.topic_keys(topics) || tidings.topic_keys(old_topics)));
+END
 $keys$;
 
 CREATE OR REPLACE FUNCTION tidings.index_change_keys() RETURNS trigger
@@ -76,8 +80,12 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $index$
 BEGIN
-    INSERT INTO tidings.change_keys (key, id)
-    SELECT unnest(tidings.change_key_set(NEW.topics, NEW.old_topics, NEW.op)), NEW.id;
+    IF NEW.old_topics IS NULL AND NEW.op <> 'truncate' THEN
+        INSERT INTO tidings.change_keys (key, id) SELECT unnest(tidings.topic_keys(NEW.topics)), NEW.id;
+    ELSE
+        INSERT INTO tidings.change_keys (key, id)
+        SELECT unnest(tidings.change_key_set(NEW.topics, NEW.old_topics, NEW.op)), NEW.id;
+    END IF;
     RETURN NULL;
 END
 $index$;
@@ -188,16 +196,6 @@ $record$;
 
 REVOKE ALL ON FUNCTION tidings.record_change(text[], text, text, text, jsonb) FROM PUBLIC;
 
--- The role a write is done as: SET ROLE's role, else the session's. (Inside this definer
--- function current_user is its owner.)
-CREATE FUNCTION tidings.acting_role() RETURNS text
-LANGUAGE sql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $acting$
-    SELECT coalesce(nullif(current_setting('role'), 'none'), session_user::text)
-$acting$;
-
 -- Counts capture problems of one table. Takes the change-id lock first, as every event does, so
 -- the counter rows are always locked after it and two writers never wait on each other in a cycle.
 CREATE FUNCTION tidings.count_capture_problems(change_table text, problems text[]) RETURNS void
@@ -239,7 +237,8 @@ BEGIN
     IF captured_table IS NULL OR op IS NULL OR op NOT IN ('insert', 'update', 'delete') THEN
         RETURN;
     END IF;
-    IF NOT has_table_privilege(tidings.acting_role(), relation, upper(op)) THEN
+    -- The acting role: SET ROLE's role, else the session's (here current_user is this function's owner).
+    IF NOT has_table_privilege(coalesce(nullif(current_setting('role'), 'none'), session_user::text), relation, upper(op)) THEN
         PERFORM tidings.count_capture_problems(
             captured_table,
             ARRAY['a ' || op || ' by a role without ' || upper(op) || ' on the table (inside a security definer function?) was not captured']
@@ -311,7 +310,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM tidings.captures AS c WHERE c.relation = record_truncate.relation) THEN
         RETURN;
     END IF;
-    IF NOT has_table_privilege(tidings.acting_role(), relation, 'TRUNCATE') THEN
+    IF NOT has_table_privilege(coalesce(nullif(current_setting('role'), 'none'), session_user::text), relation, 'TRUNCATE') THEN
         RETURN;
     END IF;
     INSERT INTO tidings.pending_truncates (relation) VALUES (relation);
