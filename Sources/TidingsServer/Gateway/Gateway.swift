@@ -74,8 +74,15 @@ public struct Gateway: Sendable {
             maxSelectors: config.stream.maxSelectors,
             metrics: metrics
         ).register(on: router)
-        PublishController(client: client, authenticator: authenticator, maxBody: config.publish.maxBody, metrics: metrics)
-            .register(on: router)
+        PublishController(
+            client: client,
+            authenticator: authenticator,
+            maxBody: config.publish.maxBody,
+            metrics: metrics,
+            capturedEvents: Set(
+                config.tables.flatMap { table in ChangeOperation.allCases.map { "\(table.table.eventPrefix).\($0.rawValue)" } }
+            )
+        ).register(on: router)
         MetricsController(metrics: metrics, feed: feed.status).register(on: router)
         extraRoutes(router)
 
