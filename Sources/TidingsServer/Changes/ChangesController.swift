@@ -63,6 +63,11 @@ struct ChangesController: Sendable {
             }
         }
         let (changes, next) = try await reader.read(after: after, grant: grant, limit: request.limit)
+        if reset == nil, request.after != nil {
+            // Pruning that ran past `after` while the page was read may have taken events it missed.
+            let state = try await RetentionState.read(from: reader.client, logger: reader.logger)
+            if state.prunedThrough > after { reset = state }
+        }
         return ChangesPage(changes: changes, next: next, reset: reset)
     }
 
