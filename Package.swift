@@ -47,7 +47,6 @@ let package = Package(
             name: "TidingsPostgres",
             dependencies: [
                 "TidingsCore",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -8,7 +8,7 @@
 # The trigger is installed from capture_bench.sql, the SQL Migrator generates for
 #   - table: public.bench, topics: ["bench/{id}"], old: key
 # after applying Migrations/*.sql. With BREAKDOWN=1 it then reruns the captured case with
-# tidings.record_change stripped of the advisory lock, of the NOTIFY, and of both, to show where
+# tidings.log_change stripped of the advisory lock, of the NOTIFY, and of both, to show where
 # the time goes (the topic keys too). Usage: [BREAKDOWN=1] Benchmarks/pgbench/capture_overhead.sh [seconds] [clients]
 set -euo pipefail
 
@@ -72,9 +72,9 @@ if [[ "${BREAKDOWN:-0}" == 1 ]]; then
     run "capture, no topic keys, sync on" "" >/dev/null
     run "capture, no topic keys, sync off" "-c synchronous_commit=off" >/dev/null
     "${PSQL[@]}" -c "ALTER TABLE tidings.changes ENABLE TRIGGER tidings_change_keys"
-    # tidings.record_change as shipped, minus the lines matching $1 (an extended regex).
+    # tidings.log_change as shipped, minus the lines matching $1 (an extended regex).
     record_change_without() {
-        awk '/^CREATE FUNCTION tidings.record_change\(/,/^\$record\$;/' "$ROOT/Migrations/0001_change_log.sql" |
+        awk '/^CREATE FUNCTION tidings.log_change\(/,/^\$log\$;/' "$ROOT"/Migrations/0004_*.sql |
             sed -e 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/' | grep -Ev "$1" | "${PSQL[@]}"
     }
     record_change_without 'pg_advisory_xact_lock'

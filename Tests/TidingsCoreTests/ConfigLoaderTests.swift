@@ -21,7 +21,7 @@ import TidingsCore
                     TableCapture(
                         table: TableName(schema: "public", name: "orders"),
                         topics: [try TopicTemplate(parsing: "orders/{id}")],
-                        events: [.insert, .update, .delete],
+                        events: [.insert, .update, .delete, .truncate],
                         columns: nil,
                         old: .key,
                         line: 8
@@ -253,7 +253,7 @@ import TidingsCore
             map == """
                 tables:
                   public.orders (line 9)
-                    events:  orders.insert, orders.update, orders.delete
+                    events:  orders.insert, orders.update, orders.delete, orders.truncate
                     topics:  orders/{id}
                     columns: all
                     old:     key

@@ -88,8 +88,8 @@ import TidingsCore
     @Test(
         "events are a non-empty set of insert, update and delete",
         arguments: [
-            ("[insert, upsert]", "topics[1].events[1]", "'upsert' is not a row operation"),
-            ("[insert, INSERT]", "topics[1].events[1]", "'INSERT' is not a row operation"),
+            ("[insert, upsert]", "topics[1].events[1]", "'upsert' is not an operation"),
+            ("[insert, INSERT]", "topics[1].events[1]", "'INSERT' is not an operation"),
             ("[update, update]", "topics[1].events[1]", "listed twice"),
             ("[]", "topics[1].events", "is empty"),
             ("insert", "topics[1].events", "expected a list"),

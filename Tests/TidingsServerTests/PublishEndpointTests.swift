@@ -99,6 +99,8 @@ struct PublishEndpointTests {
                     (#"{"topics":["chat/1"],"event":"","data":{}}"#, "bad_event"),
                     (#"{"topics":["chat/1"],"event":"two words","data":{}}"#, "bad_event"),
                     (#"{"topics":["chat/1"],"event":"tidings.reset","data":{}}"#, "bad_event"),
+                    // A captured table's event name: a publish may not pose as a row change.
+                    (#"{"topics":["items/1"],"event":"items.update","data":{}}"#, "bad_event"),
                 ]
                 for (body, code) in cases {
                     let answer = try await client.call(url, method: .POST, headers: [auth], body: body)

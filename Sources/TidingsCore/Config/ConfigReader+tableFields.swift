@@ -40,23 +40,23 @@ extension ConfigReader {
         return scalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("0"..."9").contains($0) || (allowingDollar && $0 == "$") }
     }
 
-    /// `events:`; all three operations when absent. Returned in insert, update, delete order.
+    /// `events:`; all four operations when absent. Returned in insert, update, delete, truncate order.
     mutating func readEvents(_ fields: ConfigMapping) -> [ChangeOperation]? {
-        let allowed = "insert, update and delete"
+        let allowed = "insert, update, delete and truncate"
         guard let node = fields["events"] else { return ChangeOperation.allCases }
         guard let items = scalars(node, example: "insert") else { return nil }
         guard !items.isEmpty else {
             report(
                 node,
                 "is empty, so the table would publish nothing",
-                fix: "list one or more of \(allowed), or remove events: to capture all three"
+                fix: "list one or more of \(allowed), or remove events: to capture all four"
             )
             return nil
         }
         var operations: [ChangeOperation] = []
         for (text, item) in items {
             guard let operation = ChangeOperation(rawValue: text) else {
-                report(item, "'\(text)' is not a row operation", fix: "write one of \(allowed) (lowercase)")
+                report(item, "'\(text)' is not an operation", fix: "write one of \(allowed) (lowercase)")
                 continue
             }
             guard !operations.contains(operation) else {

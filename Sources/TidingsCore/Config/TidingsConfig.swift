@@ -167,9 +167,9 @@ public enum TopicSource: Sendable, Equatable {
     case channel(ChannelSource)
 }
 
-/// The row operations a capture can record.
+/// The operations a capture can record: three per row, and `truncate` once per statement.
 public enum ChangeOperation: String, Sendable, Equatable, CaseIterable, Comparable {
-    case insert, update, delete
+    case insert, update, delete, truncate
     public static func < (lhs: Self, rhs: Self) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
@@ -203,7 +203,7 @@ public struct TableName: Sendable, Hashable, CustomStringConvertible {
 public struct TableCapture: Sendable, Equatable {
     public var table: TableName
     public var topics: [TopicTemplate]
-    /// Operations to capture; all three by default.
+    /// Operations to capture; all four by default.
     public var events: [ChangeOperation]
     /// Columns carried in `new`/`old`; `nil` means all columns.
     public var columns: [String]?

@@ -37,10 +37,11 @@ package struct CaptureInstaller {
             let table = Self.tableName(tableName)
             try await run("removing the capture trigger of \(tableName)") {
                 if try await exists(table) {
-                    try await execute("DROP TRIGGER IF EXISTS \(CaptureFunction.triggerName) ON \(SQLText.qualified(table))")
+                    for statement in CaptureFunction.dropTriggers(on: table) { try await execute(statement) }
                 }
-                try await execute("DROP FUNCTION IF EXISTS \(CaptureFunction.qualifiedFunction(installed.functionName))()")
+                for statement in CaptureFunction.dropFunctions(installed.functionName) { try await execute(statement) }
                 try await connection.perform("DELETE FROM tidings.captures WHERE table_name = \(tableName)", logger: logger)
+                try await connection.perform("DELETE FROM tidings.capture_problems WHERE table_name = \(tableName)", logger: logger)
             }
             registry[tableName] = nil
             outcome.removed.append(table)
@@ -55,21 +56,30 @@ package struct CaptureInstaller {
                 continue
             }
             try await run("\(configFile):\(capture.line): installing the capture trigger on \(capture.table)") {
+                try await execute(function.builder.createFunction)
                 try await execute(function.createFunction)
-                try await execute(function.dropTrigger)
-                try await execute(function.createTrigger)
+                for statement in CaptureFunction.dropTriggers(on: capture.table) { try await execute(statement) }
+                for statement in function.createTriggers { try await execute(statement) }
                 if let previous, previous.functionName != name {
-                    try await execute("DROP FUNCTION IF EXISTS \(CaptureFunction.qualifiedFunction(previous.functionName))()")
+                    for statement in CaptureFunction.dropFunctions(previous.functionName) { try await execute(statement) }
                 }
+                let table = capture.table.description
                 try await connection.perform(
                     """
-                    INSERT INTO tidings.captures (table_name, function_name, config_hash, installed_at)
-                    VALUES (\(capture.table.description), \(name), \(function.hash), now())
+                    INSERT INTO tidings.captures
+                        (table_name, function_name, config_hash, installed_at, relation, event_prefix, truncate_topics)
+                    VALUES (
+                        \(table), \(name), \(function.hash), now(), to_regclass(\(SQLText.qualified(capture.table)))::oid,
+                        \(capture.table.eventPrefix), \(function.truncateSelectors)
+                    )
                     ON CONFLICT (table_name) DO UPDATE
-                    SET function_name = excluded.function_name, config_hash = excluded.config_hash, installed_at = now()
+                    SET function_name = excluded.function_name, config_hash = excluded.config_hash, installed_at = now(),
+                        relation = excluded.relation, event_prefix = excluded.event_prefix,
+                        truncate_topics = excluded.truncate_topics
                     """,
                     logger: logger
                 )
+                try await connection.perform("DELETE FROM tidings.capture_problems WHERE table_name = \(table)", logger: logger)
             }
             if previous == nil { outcome.installed.append(capture.table) } else { outcome.updated.append(capture.table) }
         }
@@ -92,12 +102,13 @@ package struct CaptureInstaller {
         let rows = try await connection.query(
             """
             SELECT count(*)::int8 FROM pg_catalog.pg_trigger
-            WHERE tgrelid = to_regclass(\(SQLText.qualified(function.table))) AND tgname = \(CaptureFunction.triggerName)
+            WHERE tgrelid = to_regclass(\(SQLText.qualified(function.table)))
+              AND tgname IN (\(CaptureFunction.triggerName), \(CaptureFunction.truncateTriggerName))
               AND tgfoid = to_regprocedure(\(CaptureFunction.qualifiedFunction(function.functionName) + "()"))
             """,
             logger: logger
         )
-        for try await (count) in rows.decode(Int64.self) { return count == 1 }
+        for try await (count) in rows.decode(Int64.self) { return count == function.createTriggers.count }
         return false
     }
 

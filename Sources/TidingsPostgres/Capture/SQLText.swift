@@ -1,11 +1,15 @@
 import TidingsCore
 
-/// Quoting for the SQL the migrator generates. Every name and literal from the config goes
-/// through here, so a config value can never change the shape of a statement.
+/// Quoting for the SQL the migrator generates. Every name and literal from the config or the
+/// catalog goes through here, so no value can change the shape of a statement.
+///
+/// Quotes are doubled by Unicode scalar, never by `Character`: a quote followed by a combining
+/// mark (`'\u{301}`) or preceded by a prepended mark (`\u{600}'`) is one grapheme cluster in Swift
+/// but a plain `'` byte to PostgreSQL, so comparing clusters would leave it undoubled.
 package enum SQLText {
     /// `"name"`, with embedded quotes doubled.
     package static func identifier(_ name: String) -> String {
-        "\"" + name.replacingAll("\"", with: "\"\"") + "\""
+        "\"" + doubling("\"", in: name) + "\""
     }
 
     /// `"schema"."name"`.
@@ -15,20 +19,18 @@ package enum SQLText {
 
     /// A string literal that means the same whatever `standard_conforming_strings` is.
     package static func literal(_ text: String) -> String {
-        let quoted = text.replacingAll("'", with: "''")
-        guard quoted.contains("\\") else { return "'" + quoted + "'" }
-        return "E'" + quoted.replacingAll("\\", with: "\\\\") + "'"
+        let quoted = doubling("'", in: text)
+        guard quoted.unicodeScalars.contains("\\") else { return "'" + quoted + "'" }
+        return "E'" + doubling("\\", in: quoted) + "'"
     }
-}
 
-extension String {
-    fileprivate func replacingAll(_ target: Character, with replacement: String) -> String {
-        guard contains(target) else { return self }
-        var result = ""
-        result.reserveCapacity(count + 2)
-        for character in self {
-            if character == target { result += replacement } else { result.append(character) }
+    private static func doubling(_ target: Unicode.Scalar, in text: String) -> String {
+        guard text.unicodeScalars.contains(target) else { return text }
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            scalars.append(scalar)
+            if scalar == target { scalars.append(scalar) }
         }
-        return result
+        return String(scalars)
     }
 }

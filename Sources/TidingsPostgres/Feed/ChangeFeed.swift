@@ -7,13 +7,13 @@ import TidingsCore
 
 /// Reads committed events from `tidings.changes` in id order and hands them to a sink.
 ///
-/// One dedicated connection LISTENs for wake-ups: on the copies' channel named from the key
-/// (``CarriedChange/channel``) when the gateway's role can read the key, else on `tidings`, which
-/// carries one empty wake-up per transaction. A wake-up that carries a copy of its event
-/// (``CarriedChange``) is handed on at once when its id follows the cursor; any other
-/// wake-up, a gap in the ids and a periodic poll trigger a read of the log after the cursor. A lost
-/// connection is retried with capped, jittered backoff, and after every LISTEN the gap is read
-/// from the log, so nothing is skipped and nothing is handed over twice.
+/// One dedicated connection LISTENs on `tidings`, which carries one empty wake-up per
+/// transaction; a wake-up and a periodic poll trigger a read of the log after the cursor, in
+/// pages bounded by rows and bytes. A lost connection is retried with capped, jittered backoff,
+/// and after every LISTEN the gap is read from the log, so nothing is skipped and nothing is
+/// handed over twice. A connection given up on as stuck has its server session terminated (a
+/// LISTENer that reads nothing pins PostgreSQL's notification queue). When retention pruned
+/// events the feed had not read yet, the sink is told to reset before the events that follow.
 ///
 /// Returning from ``run()`` happens only on graceful shutdown or cancellation.
 public final class ChangeFeed: Service {
@@ -38,6 +38,8 @@ public final class ChangeFeed: Service {
     /// When the current attempt last connected or finished a read: a watchdog gives up on an
     /// attempt that stops making progress, without waiting for tasks stuck on a dead socket.
     private let lastProgress = Mutex(ContinuousClock.now)
+    /// The server process of the current attempt's connection, to terminate if it is abandoned.
+    private let sessionPID = Mutex<Int32?>(nil)
     /// Readiness, cursor and counters for `/readyz` and the metrics.
     public let status = FeedStatus()
 
@@ -67,6 +69,7 @@ public final class ChangeFeed: Service {
                 try await cancelWhenGracefulShutdown { try await self.attemptWithWatchdog() }
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                if let pid = sessionPID.withLock({ $0.take() }) { await terminateSession(pid) }
                 var generator = SystemRandomNumberGenerator()
                 let delay = machine.withLock { $0.connectionLost(using: &generator) }
                 let reconnects = machine.withLock { $0.reconnects }
@@ -136,11 +139,12 @@ public final class ChangeFeed: Service {
         )
         lastProgress.withLock { $0 = .now }
         do {
-            let carried = await carriedChanges(on: connection)
-            // With the key, the copies' channel also carries every wake-up; without, `tidings` does.
-            try await connection.listen(on: carried?.channel ?? Self.wakeUpChannel) { notifications in
+            for try await pid in try await connection.query("SELECT pg_backend_pid()", logger: logger).decode(Int32.self) {
+                sessionPID.withLock { $0 = pid }
+            }
+            try await connection.listen(on: Self.wakeUpChannel) { notifications in
                 status.update { $0.connected = true }
-                try await self.readOnWakeUp(connection: connection, attempt: attempt, carried: carried, notifications: notifications)
+                try await self.readOnWakeUp(connection: connection, attempt: attempt, notifications: notifications)
             }
         } catch {
             try? await connection.close()
@@ -149,42 +153,45 @@ public final class ChangeFeed: Service {
         try? await connection.close()
     }
 
-    /// The reader of the copies wake-ups carry, with the key they are signed with; `nil` when the
-    /// key cannot be read: then every wake-up is read from the log, as before that migration.
-    private func carriedChanges(on connection: PostgresConnection) async -> CarriedChange? {
-        do {
-            var key: [UInt8]?
-            for try await bytes in try await connection.query(CarriedChange.keyQuery, logger: logger).decode(ByteBuffer.self) {
-                key = Array(bytes.readableBytesView)
+    /// Ends the server session of a connection the feed gave up on, from a connection of its own:
+    /// the stuck one may never deliver the request. Best effort, bounded by the query timeout.
+    private func terminateSession(_ pid: Int32) async {
+        let timeout = queryTimeout
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    let connection = try await PostgresConnection.connect(
+                        on: FeedEventLoop.eventLoop,
+                        configuration: self.configuration,
+                        id: self.connectionCounter.wrappingAdd(1, ordering: .relaxed).newValue,
+                        logger: self.logger
+                    )
+                    defer { Task { try? await connection.close() } }
+                    _ = try await connection.query("SELECT pg_terminate_backend(\(pid))", logger: self.logger).collect()
+                    self.logger.info("change feed: ended the server session of an abandoned connection", metadata: ["pid": "\(pid)"])
+                } catch {
+                    self.logger.warning(
+                        "change feed: could not end the server session of an abandoned connection",
+                        metadata: ["pid": "\(pid)", "error": "\(String(reflecting: error))"]
+                    )
+                }
             }
-            if let key { return CarriedChange(key: key) }
-            logger.warning("change feed: tidings.wake_up_key is empty; reading the log on every wake-up")
-        } catch {
-            logger.warning(
-                "change feed: cannot read tidings.wake_up_key (run `tidings migrate`, or grant SELECT on it to the gateway's role); reading the log on every wake-up",
-                metadata: ["error": "\(String(reflecting: error))"]
-            )
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
         }
-        return nil
     }
 
     private func readOnWakeUp(
         connection: PostgresConnection,
         attempt: Int,
-        carried: CarriedChange?,
         notifications: PostgresNotificationSequence
     ) async throws {
         readStartedAt.withLock { $0 = nil }
         let inbox = FeedInbox()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for try await notification in notifications {
-                    if let change = carried?.parse(notification.payload) {
-                        inbox.carry(change)
-                    } else {
-                        inbox.requestRead()
-                    }
-                }
+                for try await _ in notifications { inbox.requestRead() }
                 throw ChangeFeedError.notificationsEnded
             }
             group.addTask {
@@ -195,6 +202,7 @@ public final class ChangeFeed: Service {
                         throw ChangeFeedError.queryTimedOut
                     }
                     inbox.requestPoll()
+                    await self.readQueueUsage(connection: connection)
                 }
             }
             group.addTask {
@@ -218,32 +226,20 @@ public final class ChangeFeed: Service {
         }
     }
 
-    /// Hands on the carried changes that directly follow the cursor and reads the log for
-    /// everything else. A copy is used only when its id is the cursor's next: then every id below
-    /// it has been handed on, and its wake-up says it is committed. An id further on means one
-    /// was skipped or its copy did not come; the log has it.
+    /// Reads the log after the cursor when a wake-up or the poll asked for it.
     private func handle(_ work: FeedInbox.Work, connection: PostgresConnection, attempt: Int) async throws {
-        var readLog = work.readLog
-        var following: [Change] = []
-        for change in work.changes {
-            let cursor = following.last?.id ?? machine.withLock { $0.cursor } ?? 0
-            if change.id <= cursor { continue }
-            if change.id == cursor + 1 {
-                following.append(change)
-                continue
-            }
-            try hand(following, attempt: attempt)
-            following = []
-            status.update { $0.readsOnWakeUp += 1 }
-            try await catchUp(connection: connection, attempt: attempt, start: .after(cursor))
-            // The read saw every committed event, so this one too, unless it ran past a batch.
-            if change.id > machine.withLock({ $0.cursor }) ?? 0 { readLog = true }
-        }
-        try hand(following, attempt: attempt)
-        if readLog { status.update { $0.readsOnWakeUp += 1 } }
-        if readLog || work.pollDue {
-            let cursor = machine.withLock { $0.cursor } ?? 0
-            try await catchUp(connection: connection, attempt: attempt, start: .after(cursor))
+        if work.readLog { status.update { $0.readsOnWakeUp += 1 } }
+        let cursor = machine.withLock { $0.cursor } ?? 0
+        try await catchUp(connection: connection, attempt: attempt, start: .after(cursor))
+    }
+
+    /// `pg_notification_queue_usage()` for the metrics; a failure here is left to the next read.
+    private func readQueueUsage(connection: PostgresConnection) async {
+        do {
+            let rows = try await connection.query("SELECT pg_notification_queue_usage()", logger: logger)
+            for try await usage in rows.decode(Double.self) { status.update { $0.notificationQueueUsage = usage } }
+        } catch {
+            logger.debug("change feed: reading the notification queue usage failed", metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 
@@ -264,13 +260,25 @@ public final class ChangeFeed: Service {
         }
         while true {
             readStartedAt.withLock { $0 = .now }
-            let rows = try await connection.query(ChangeLogQuery.query(after: cursor, limit: batchSize), logger: logger)
-            let changes = try await ChangeLogQuery.decode(rows)
+            let rows = try await connection.query(ChangeLogQuery.page(after: cursor, limit: batchSize), logger: logger)
+            let page = try await ChangeLogQuery.decodePage(rows, limit: batchSize)
             readStartedAt.withLock { $0 = nil }
-            try hand(changes, attempt: attempt)
-            guard let last = changes.last else { return }
+            if page.missedPruned(after: cursor) {
+                try checkCurrent(attempt)
+                let oldest = page.changes.first?.id ?? page.prunedThrough + 1
+                logger.warning(
+                    "change feed: retention pruned events before the feed read them; streams get tidings.reset",
+                    metadata: ["cursor": "\(cursor)", "oldest": "\(oldest)"]
+                )
+                sink.reset(after: cursor, oldest: oldest)
+                machine.withLock { $0.advanced(to: page.prunedThrough) }
+                status.update { $0.cursor = page.prunedThrough }
+                cursor = page.prunedThrough
+            }
+            try hand(page.changes, attempt: attempt)
+            guard let last = page.changes.last else { return }
             cursor = last.id
-            if changes.count < batchSize { return }
+            if !page.isFull { return }
         }
     }
 

@@ -10,4 +10,7 @@ public protocol ChangeSink: Sendable {
     func start(after cursor: Int64)
     /// Events with ids greater than any passed before, in id order.
     func receive(_ changes: [Change])
+    /// Retention pruned events after `cursor` before the feed read them: every stream must be
+    /// told `tidings.reset` (`oldest` is the smallest retained id) before the events that follow.
+    func reset(after cursor: Int64, oldest: Int64)
 }

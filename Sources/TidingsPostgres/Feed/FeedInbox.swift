@@ -1,23 +1,18 @@
 import Synchronization
-import TidingsCore
 
-/// What one connection's wake-ups ask of the feed's reader, kept in the order they came.
+/// What one connection's wake-ups and its poll timer ask of the feed's reader.
 ///
-/// A wake-up that carries its event (``CarriedChange``) leaves the change; one that carries
-/// none, and the poll timer, ask for a read of the log. The reader takes everything at once, so a
-/// burst of wake-ups costs one read. At most `limit` changes wait: past that they are dropped for
-/// a read of the log, which holds them all, so a reader that falls behind costs no memory.
+/// Both ask for a read of the log. The reader takes everything at once, so a burst of wake-ups
+/// costs one read, and a reader that falls behind costs no memory.
 final class FeedInbox: Sendable {
     /// What the reader takes in one go.
     struct Work {
-        /// Carried changes, in the order their wake-ups came (which is id order).
-        var changes: [Change] = []
-        /// A wake-up came without a change, or changes were dropped: read the log after the cursor.
+        /// A wake-up came: read the log after the cursor.
         var readLog = false
         /// The poll timer fired: read the log after the cursor.
         var pollDue = false
 
-        var isEmpty: Bool { changes.isEmpty && !readLog && !pollDue }
+        var isEmpty: Bool { !readLog && !pollDue }
     }
 
     private struct State {
@@ -26,26 +21,11 @@ final class FeedInbox: Sendable {
         var cancelled = false
     }
 
-    private let limit: Int
     private let state = Mutex(State())
 
-    init(limit: Int = 10_000) {
-        self.limit = limit
-    }
+    init() {}
 
-    /// A wake-up brought `change`.
-    func carry(_ change: Change) {
-        wake {
-            if $0.changes.count >= limit {
-                $0.changes.removeAll()
-                $0.readLog = true
-            } else {
-                $0.changes.append(change)
-            }
-        }
-    }
-
-    /// A wake-up came without a change: the reader must read the log.
+    /// A wake-up came: the reader must read the log.
     func requestRead() {
         wake { $0.readLog = true }
     }

@@ -13,9 +13,11 @@ public final class FeedStatus: Sendable {
         public var cursor: Int64?
         public var reconnects = 0
         public var eventsRead = 0
-        /// Reads of the log that wake-ups asked for: one that carried no event (``CarriedChange``),
-        /// or whose event did not follow the cursor. Polls and the catch-up after LISTEN are not counted.
+        /// Reads of the log that wake-ups asked for. Polls and the catch-up after LISTEN are not counted.
         public var readsOnWakeUp = 0
+        /// `pg_notification_queue_usage()` at the last poll: the share of PostgreSQL's NOTIFY queue
+        /// in use. Near 1, every NOTIFY-ing commit (the application's too) fails.
+        public var notificationQueueUsage = 0.0
         public var isReady: Bool { connected && caughtUp }
     }
 

@@ -24,9 +24,29 @@ public struct SchemaInspector: Sendable {
     ///   database cannot be reached.
     public func problems(in config: TidingsConfig, configFile: String = "tidings.yaml") async throws -> [SchemaProblem] {
         try await PostgresSession.withConnection(url: url, logger: logger) { connection in
-            try await Self.inspect(config.tables, configFile: configFile, on: connection, logger: logger).problems
+            let (problems, shapes) = try await Self.inspect(config.tables, configFile: configFile, on: connection, logger: logger)
+            let drift = try await Self.drift(
+                config.tables,
+                broken: Set(problems.map(\.table)),
+                shapes: shapes,
+                configFile: configFile,
+                on: connection,
+                logger: logger
+            )
+            return problems + drift
         }
     }
+
+    /// What `check --database` warns about without failing: the commit-order lock's deadlocks.
+    public static let warnings = [
+        """
+        warning: capture numbers events at commit under one transaction-level advisory lock. A \
+        transaction that runs SET CONSTRAINTS ALL IMMEDIATE (or SET CONSTRAINTS tidings_capture IMMEDIATE) \
+        takes it early and holds it while it goes on; if it then waits for a row lock that a committing \
+        transaction holds, PostgreSQL ends one of them with a deadlock (SQLSTATE 40P01). Avoid SET \
+        CONSTRAINTS … IMMEDIATE on captured tables, or retry on 40P01 (see README, "Capture and locks").
+        """
+    ]
 
     /// The problems, and the shape of every table that exists.
     package static func inspect(

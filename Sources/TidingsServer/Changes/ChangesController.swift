@@ -71,10 +71,15 @@ struct ChangesController: Sendable {
             let state = try await RetentionState.read(from: reader.client, logger: reader.logger)
             if state.requiresReset(after: requested) {
                 reset = state
-                after = max(requested, state.oldest - 1)
+                after = state.resumePoint(after: requested)
             }
         }
         let (changes, next) = try await reader.read(after: after, grant: grant, limit: request.limit)
+        if reset == nil, request.after != nil {
+            // Pruning that ran past `after` while the page was read may have taken events it missed.
+            let state = try await RetentionState.read(from: reader.client, logger: reader.logger)
+            if state.prunedThrough > after { reset = state }
+        }
         return ChangesPage(changes: changes, next: next, reset: reset)
     }
 

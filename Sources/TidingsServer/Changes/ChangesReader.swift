@@ -4,7 +4,7 @@ import TidingsCore
 import TidingsPostgres
 
 /// Reads a `/changes` page from the log: the candidates the topic-key index finds after the
-/// client's id, kept when the grant delivers them, exactly as a stream would.
+/// client's id, kept as the grant delivers them (the update, a moved delete or nothing), exactly as a stream would.
 struct ChangesReader: Sendable {
     let client: PostgresClient
     let logger: Logger
@@ -13,7 +13,8 @@ struct ChangesReader: Sendable {
     var maxPages = 8
 
     func read(after: Int64, grant: Grant, limit: Int) async throws -> (changes: [Change], next: Int64) {
-        let keys = TopicKeys.keys(for: grant.requested)
+        // '' is the key of every TRUNCATE (`tidings.change_key_set`): the grant decides who gets one.
+        let keys = TopicKeys.keys(for: grant.requested).map { [""] + $0 }
         var cursor = after
         var delivered: [Change] = []
         for _ in 0..<maxPages {
@@ -21,8 +22,8 @@ struct ChangesReader: Sendable {
             let candidates = try await ChangeLogQuery.decode(rows)
             for change in candidates {
                 cursor = change.id
-                guard grant.delivers(change.topics) else { continue }
-                delivered.append(change)
+                guard let view = grant.view(of: change) else { continue }
+                delivered.append(view)
                 if delivered.count == limit { return (delivered, cursor) }
             }
             if candidates.count < limit { break }

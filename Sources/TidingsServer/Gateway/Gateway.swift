@@ -85,7 +85,10 @@ public struct Gateway: Sendable {
             maxBody: config.publish.maxBody,
             metrics: metrics,
             crossSite: CrossSiteCheck(cors: CORSPolicy(config.cors)),
-            bodyDeadline: config.limits.requestHead
+            bodyDeadline: config.limits.requestHead,
+            capturedEvents: Set(
+                config.tables.flatMap { table in ChangeOperation.allCases.map { "\(table.table.eventPrefix).\($0.rawValue)" } }
+            )
         ).register(on: router)
         let metricsController = MetricsController(metrics: metrics, feed: feed.status)
         // With `metrics.listen`, /metrics leaves the public port for a listener of its own.
@@ -107,11 +110,12 @@ public struct Gateway: Sendable {
         let pruner = Pruner(client: client, settings: config.retention, logger: logger) { metrics.eventsPruned.increment(by: $0) }
         let clock = HubClock(hub: hub, heartbeat: config.stream.heartbeat, expiryResolution: .milliseconds(250))
         let optionalServices: [(any Service)?] = [verifier.remote, metricsServer]
+        let problems = CaptureProblemWatch(client: client, logger: logger) { metrics.countCaptureProblems(table: $0, count: $1) }
         self.application = Application(
             router: router,
             server: server,
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: "tidings"),
-            services: [client, feed, channels, clock, pruner] + optionalServices.compactMap { $0 },
+            services: [client, feed, channels, clock, pruner, problems] + optionalServices.compactMap { $0 },
             onServerRunning: onServerRunning,
             logger: logger
         )

@@ -13,7 +13,9 @@ struct LogReplay: Sendable {
     let logger: Logger
     var pageSize = 500
 
-    /// Writes the delivered events with `after < id <= through`, in id order.
+    /// Writes the delivered events with `after < id <= through`, in id order. When retention
+    /// prunes events of that range before a page reads them, `tidings.reset` comes first and the
+    /// replay goes on with what is retained.
     func replay(
         after: Int64,
         through: Int64,
@@ -24,13 +26,18 @@ struct LogReplay: Sendable {
         var cursor = after
         while cursor < through {
             let from = cursor
-            let changes = try await retrying(isCancelled: isCancelled) {
-                let rows = try await client.query(ChangeLogQuery.query(after: from, through: through, limit: pageSize), logger: logger)
-                return try await ChangeLogQuery.decode(rows)
+            let page = try await retrying(isCancelled: isCancelled) {
+                let rows = try await client.query(ChangeLogQuery.page(after: from, through: through, limit: pageSize), logger: logger)
+                return try await ChangeLogQuery.decodePage(rows, limit: pageSize)
             }
-            guard let last = changes.last else { return }
-            let frames = changes.lazy.filter { grant.delivers($0.topics) }.map { SSEFrame.event(for: $0) }
-            if !frames.isEmpty { try await write(Array(frames)) }
+            var frames: [ByteBuffer] = []
+            if page.missedPruned(after: cursor) {
+                frames.append(SSEFrame.reset(after: cursor, oldest: page.changes.first?.id ?? page.prunedThrough + 1))
+                cursor = min(page.prunedThrough, through)
+            }
+            frames += page.changes.lazy.compactMap { grant.view(of: $0) }.map { SSEFrame.event(for: $0) }
+            if !frames.isEmpty { try await write(frames) }
+            guard let last = page.changes.last else { return }
             cursor = last.id
         }
     }

@@ -58,7 +58,8 @@ struct StreamWriter: Sendable {
             let retention = try await replay.retentionState(isCancelled: { subscriber.hasEnded })
             if retention.requiresReset(after: lastEventID) {
                 try await writer.write(SSEFrame.reset(after: lastEventID, oldest: retention.oldest))
-                lastEventID = max(lastEventID, retention.oldest - 1)
+                lastEventID = retention.resumePoint(after: lastEventID)
+                subscriber.lastWritten = lastEventID
             }
             let through: Int64
             if let cursor {

@@ -56,25 +56,20 @@ public final class Hub: ChangeSink {
         var drains = Drains()
         state.withLock { state in
             for change in changes {
-                let frame = Subscriber.QueuedFrame(id: change.id, bytes: SSEFrame.event(for: change, allocator: allocator))
-                for topic in change.topics {
-                    state.index.forEachMatch(topic) { _, subscriber in
-                        guard subscriber.lastQueuedID != change.id else { return }
-                        subscriber.lastQueuedID = change.id
-                        guard subscriber.grant.isVisible(change.topics) else { return }
-                        let (outcome, needsDrain) = subscriber.enqueue(frame)
-                        switch outcome {
-                        case .queued:
-                            delivered += 1
-                            drains.queued(change, for: subscriber, needsDrain: needsDrain)
-                        case .lagged:
-                            lagged += 1
-                            if needsDrain { drains.add(subscriber) }
-                        case .ignored:
-                            if needsDrain { drains.add(subscriber) }
-                        }
+                var offers = ChangeOffers(frames: ChangeFrames(change: change, allocator: allocator))
+                if change.truncated != nil {
+                    // Rare, and its selectors match no single topic: every subscriber is asked.
+                    for subscriber in state.subscribers.values { offers.offer(to: subscriber, drains: &drains) }
+                } else {
+                    for topic in change.topics {
+                        state.index.forEachMatch(topic) { offers.offer(to: $1, drains: &drains) }
+                    }
+                    for topic in change.move?.oldTopics ?? [] {
+                        state.index.forEachMatch(topic) { offers.offer(to: $1, drains: &drains) }
                     }
                 }
+                delivered += offers.delivered
+                lagged += offers.lagged
                 state.cursor = change.id
             }
         }
@@ -86,6 +81,16 @@ public final class Hub: ChangeSink {
         if let last = changes.last {
             metrics.deliveryLag.record(max(0, Date().timeIntervalSince1970 - last.committedAt))
         }
+    }
+
+    public func reset(after cursor: Int64, oldest: Int64) {
+        // Queued like a channel event: never skipped as already written, and after every frame before it.
+        let frame = Subscriber.QueuedFrame(id: .min, bytes: SSEFrame.reset(after: cursor, oldest: oldest), isLive: true)
+        var drains = Drains()
+        state.withLock { state in
+            for subscriber in state.subscribers.values where subscriber.enqueue(frame).needsDrain { drains.add(subscriber) }
+        }
+        drains.run()
     }
 
     /// Hands a live event (a NOTIFY channel's payload: no id, not in the log) to the

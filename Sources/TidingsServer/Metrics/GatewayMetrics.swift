@@ -16,6 +16,8 @@ final class GatewayMetrics: Sendable {
     let published: Metrics.Counter
     /// 1 while the change feed is connected and caught up (what `/readyz` answers), else 0.
     let feedReady: Metrics.Gauge
+    let notificationQueueUsage: Metrics.Gauge
+    private let captureProblems: Mutex<[String: Metrics.Counter]> = Mutex([:])
     private let changesRequests: Mutex<[Int: Metrics.Counter]> = Mutex([:])
     private let requestDurations: [TimedRequest: Metrics.Timer]
     private let reconnectsSeen = Mutex(0)
@@ -38,6 +40,18 @@ final class GatewayMetrics: Sendable {
         listenerReconnects = Metrics.Counter(label: "tidings_listener_reconnects_total", factory: factory)
         eventsPruned = Metrics.Counter(label: "tidings_events_pruned_total", factory: factory)
         published = Metrics.Counter(label: "tidings_published_total", factory: factory)
+        notificationQueueUsage = Metrics.Gauge(label: "tidings_notification_queue_usage", factory: factory)
+    }
+
+    /// Counts problems capture met in writes to `table` (``CaptureProblemWatch``).
+    func countCaptureProblems(table: String, count: Int) {
+        let counter = captureProblems.withLock { counters in
+            if let counter = counters[table] { return counter }
+            let counter = Metrics.Counter(label: "tidings_capture_problems_total", dimensions: [("table", table)], factory: factory)
+            counters[table] = counter
+            return counter
+        }
+        counter.increment(by: count)
     }
 
     /// Counts one `/changes` answer by its status code.
@@ -70,6 +84,7 @@ final class GatewayMetrics: Sendable {
             return max(0, reconnects - seen)
         }
         if delta > 0 { listenerReconnects.increment(by: delta) }
+        notificationQueueUsage.record(feed.snapshot.notificationQueueUsage)
         return registry.emitToBuffer()
     }
 }

@@ -17,6 +17,8 @@ struct PublishController: Sendable {
     var crossSite = CrossSiteCheck(cors: nil)
     /// How long the body may take to arrive.
     var bodyDeadline: Duration = .seconds(10)
+    /// The captured tables' event names (`orders.update`…): a publish may not pose as a row change.
+    var capturedEvents: Set<String> = []
 
     func register(on router: Router<GatewayRequestContext>) {
         router.post("publish") { request, context in try await publish(request: request, context: context) }
@@ -29,6 +31,9 @@ struct PublishController: Sendable {
             throw APIError.unauthorized("publishing needs a token with publish rights (Authorization: Bearer)", invalidToken: false)
         }
         let parsed = try PublishRequest(body: try await body(of: request))
+        guard !capturedEvents.contains(parsed.event) else {
+            throw APIError.badRequest("bad_event", "event '\(parsed.event)' is a captured table's event name; choose another")
+        }
         if let refused = parsed.topics.first(where: { topic in !access.publish.contains { $0.matches(topic) } }) {
             throw APIError.forbidden("this token may not publish to topic '\(refused)'")
         }

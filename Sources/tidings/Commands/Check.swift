@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import TidingsCore
 import TidingsPostgres
@@ -11,7 +12,7 @@ struct Check: AsyncParsableCommand {
 
     @OptionGroup var file: ConfigFileOption
 
-    @Flag(help: "Also check that every table and column the config names exists in the database.")
+    @Flag(help: "Also check that every table and column the config names exists and that the installed capture matches.")
     var database = false
 
     func run() async throws {
@@ -26,6 +27,7 @@ struct Check: AsyncParsableCommand {
             } catch {
                 throw fail("cannot check the database at \(config.postgres.url): \(error)")
             }
+            for warning in SchemaInspector.warnings { FileHandle.standardError.write(Data("tidings: \(warning)\n".utf8)) }
             if !problems.isEmpty {
                 throw fail(problems.map(\.description).joined(separator: "\n"), code: 1)
             }

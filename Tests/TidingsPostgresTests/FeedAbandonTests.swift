@@ -1,0 +1,63 @@
+import Logging
+import PostgresNIO
+import Synchronization
+import Testing
+import TidingsCore
+
+@testable import TidingsPostgres
+
+/// A connection the feed gives up on has its server session ended: a LISTENer left behind would
+/// pin PostgreSQL's notification queue.
+@Suite struct FeedAbandonTests {
+    final class Sink: ChangeSink {
+        let received = Mutex<[Int64]>([])
+        func start(after cursor: Int64) {}
+        func receive(_ changes: [Change]) { received.withLock { $0 += changes.map(\.id) } }
+        func reset(after cursor: Int64, oldest: Int64) {}
+    }
+
+    @Test("a read stuck past its timeout ends in pg_terminate_backend of that session, and the feed goes on", .timeLimit(.minutes(1)))
+    func stuckSessionIsTerminated() async throws {
+        let capture = try TestSupport.capture("items", ["items/{id}"])
+        let url = try await TestSupport.migratedDatabase(
+            "feed_abandon",
+            setup: "CREATE TABLE items (id int PRIMARY KEY)",
+            tables: [capture]
+        )
+        let sink = Sink()
+        let feed = ChangeFeed(
+            configuration: try url.connectionConfiguration(),
+            sink: sink,
+            logger: TestSupport.logger,
+            pollInterval: .milliseconds(500),
+            backoff: Backoff(initial: .milliseconds(50), maximum: .milliseconds(200))
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await feed.run() }
+            while !feed.status.snapshot.isReady { try await Task.sleep(for: .milliseconds(20)) }
+            try await TestSupport.withConnection(url) { admin in
+                // Holds the feed's next read of the log until this transaction ends.
+                try await TestSupport.execute("BEGIN; LOCK TABLE tidings.retention IN ACCESS EXCLUSIVE MODE", on: admin)
+                try await TestSupport.withConnection(url) { writer in
+                    try await TestSupport.execute("INSERT INTO items VALUES (1)", on: writer)
+                    var stuck: String?
+                    while stuck == nil {
+                        stuck = try await TestSupport.text(
+                            "SELECT pid::text FROM pg_locks WHERE relation = 'tidings.retention'::regclass AND NOT granted",
+                            on: writer
+                        )
+                        if stuck == nil { try await Task.sleep(for: .milliseconds(20)) }
+                    }
+                    let pid = try #require(stuck)
+                    // Still holding the lock: only a terminate can end that session now.
+                    while try await TestSupport.text("SELECT pid::text FROM pg_stat_activity WHERE pid = \(pid)", on: writer) != nil {
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+                try await TestSupport.execute("COMMIT", on: admin)
+            }
+            while sink.received.withLock({ $0 }) != [1] { try await Task.sleep(for: .milliseconds(20)) }
+            group.cancelAll()
+        }
+    }
+}
