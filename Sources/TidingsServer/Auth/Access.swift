@@ -12,6 +12,8 @@ struct Access: Sendable {
     var expiresAt: ContinuousClock.Instant?
     /// The token string, only to count open streams per token; never logged.
     var token: String?
+    /// The token's `sub` claim, which scopes `Idempotency-Key`s; never logged.
+    var subject: String? = nil
 
     /// The access of a request without a token.
     static func anonymous(public selectors: [Selector]) -> Access {

@@ -20,7 +20,8 @@ struct Authenticator: Sendable {
             publish: verified.publish,
             hasToken: true,
             expiresAt: ContinuousClock.now.advanced(by: .milliseconds(Int64(max(0, remaining) * 1000))),
-            token: token
+            token: token,
+            subject: verified.subject
         )
     }
 

@@ -76,6 +76,8 @@ public struct Gateway: Sendable {
         ).register(on: router)
         PublishController(client: client, authenticator: authenticator, maxBody: config.publish.maxBody, metrics: metrics)
             .register(on: router)
+        RowsController(client: client, authenticator: authenticator, tables: config.tables, maxSelectors: config.stream.maxSelectors)
+            .register(on: router)
         MetricsController(metrics: metrics, feed: feed.status).register(on: router)
         extraRoutes(router)
 

@@ -24,12 +24,16 @@ struct PublishController: Sendable {
         guard access.hasToken else {
             throw APIError.unauthorized("publishing needs a token with publish rights (Authorization: Bearer)", invalidToken: false)
         }
-        let parsed = try PublishRequest(body: try await body(of: request))
+        let bytes = try await body(of: request)
+        let parsed = try PublishRequest(body: bytes)
         if let refused = parsed.topics.first(where: { topic in !access.publish.contains { $0.matches(topic) } }) {
             throw APIError.forbidden("this token may not publish to topic '\(refused)'")
         }
         let client = self.client
         let logger = context.logger
+        if let key = try IdempotencyKey(request: request, access: access, body: bytes) {
+            return try await publishOnce(parsed, key: key, logger: logger)
+        }
         let id = try await DatabaseCall.run(logger: logger) {
             try await client.withConnection { connection in
                 let topics = parsed.topics.map(\.description)
