@@ -38,19 +38,19 @@ ANALYZE tidings.changes;"
 \echo == page 1: customers/42/orders, limit 100
 BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
 PREPARE first_page(int) AS
-SELECT to_jsonb(tidings_row.*)::text, "id"::text
+SELECT to_jsonb(tidings_row.*)::text AS tidings_json, "id"::text AS tidings_key_0
 FROM "public"."orders" AS tidings_row
 WHERE ((("customer_id" = \$1)))
-ORDER BY "id"
+ORDER BY tidings_row."id"
 LIMIT 101;
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE first_page(42);
 \echo
 \echo == page 2: after the first page's last key
 PREPARE next_page(int, text) AS
-SELECT to_jsonb(tidings_row.*)::text, "id"::text
+SELECT to_jsonb(tidings_row.*)::text AS tidings_json, "id"::text AS tidings_key_0
 FROM "public"."orders" AS tidings_row
-WHERE ((("customer_id" = \$1))) AND (("id") > (CAST(\$2 AS bigint)))
-ORDER BY "id"
+WHERE ((("customer_id" = \$1))) AND ((tidings_row."id") > (CAST(\$2 AS bigint)))
+ORDER BY tidings_row."id"
 LIMIT 101;
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE next_page(42, '495042');
 \echo

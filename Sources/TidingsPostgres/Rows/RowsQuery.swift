@@ -31,20 +31,23 @@ package struct RowsQuery: Sendable {
                 parameters: &parameters
             )
         ]
+        let keyColumns = key.map { "tidings_row." + SQLText.identifier($0) }.joined(separator: ", ")
         if let after {
             let values = try Self.keyValues(after, count: key.count)
             let sqlTypes = Dictionary(table.columns.map { ($0.name, $0.sqlType) }, uniquingKeysWith: { first, _ in first })
             let bounds = zip(key, values).map { name, value in
                 "CAST(\(parameters.add(value)) AS \(sqlTypes[name] ?? "text"))"
             }
-            conditions.append("(\(key.map(SQLText.identifier).joined(separator: ", "))) > (\(bounds.joined(separator: ", ")))")
+            conditions.append("(\(keyColumns)) > (\(bounds.joined(separator: ", ")))")
         }
-        let keyText = key.map { "\(SQLText.identifier($0))::text" }.joined(separator: ", ")
+        // Output columns get names of their own: ORDER BY resolves a bare name to an output column
+        // first, and "id"::text would sort the keys as text.
+        let keyText = key.enumerated().map { "\(SQLText.identifier($1))::text AS tidings_key_\($0)" }.joined(separator: ", ")
         self.sql = """
-            SELECT \(Self.rowJSON(capture.columns))::text, \(keyText)
+            SELECT \(Self.rowJSON(capture.columns))::text AS tidings_json, \(keyText)
             FROM \(SQLText.qualified(capture.table)) AS tidings_row
             WHERE \(conditions.map { "(\($0))" }.joined(separator: " AND "))
-            ORDER BY \(key.map(SQLText.identifier).joined(separator: ", "))
+            ORDER BY \(keyColumns)
             LIMIT \(limit + 1)
             """
         self.parameters = parameters

@@ -9,8 +9,11 @@ import TidingsCore
 
 @Suite("GET /rows then stream: the copy converges on the table", .timeLimit(.minutes(3)))
 struct RowsConsistencyTests {
-    @Test("while a writer inserts, updates, moves and deletes, pages then the stream from the first cursor equal the slice")
-    func pagesThenStreamEqualTheSlice() async throws {
+    @Test(
+        "while a writer inserts, updates, (moves) and deletes, pages then the stream from the first cursor equal the slice",
+        arguments: [false, true]
+    )
+    func pagesThenStreamEqualTheSlice(moves: Bool) async throws {
         let seed = UInt64.random(in: 0...UInt64.max)
         print("RowsConsistencyTests seed \(seed)")
         let client = try HTTPClient.make()
@@ -21,7 +24,7 @@ struct RowsConsistencyTests {
                 try await live.waitUntilReady(client: client)
                 let copy = try await withThrowingTaskGroup(of: [Int: String]?.self) { group in
                     group.addTask {
-                        try await Self.write(seed: seed, url: database.url)
+                        try await Self.write(seed: seed, url: database.url, moves: moves)
                         return nil
                     }
                     group.addTask { try await Self.load(client: client, base: live.baseURL) }
@@ -84,7 +87,9 @@ struct RowsConsistencyTests {
     }
 
     /// Random writes for a while, then a `done` event on a topic the subscriber asked for.
-    private static func write(seed: UInt64, url: PostgresURL) async throws {
+    /// With `moves`, some updates change a row's group: out of group 1 arrives as a delete with
+    /// `"moved": true` (SPEC §5), into it as an update.
+    private static func write(seed: UInt64, url: PostgresURL, moves: Bool) async throws {
         var random = SeededRandom(seed: seed)
         try await TestDatabase.connect(url) { writer in
             for step in 0..<300 {
@@ -98,7 +103,8 @@ struct RowsConsistencyTests {
                 case 1:
                     try await writer.execute("UPDATE public.items SET note = 'changed \(step)' WHERE id = \(id)")
                 case 2:
-                    try await writer.execute("UPDATE public.items SET group_id = \(group), note = 'moved \(step)' WHERE id = \(id)")
+                    let target = moves ? String(group) : "group_id"
+                    try await writer.execute("UPDATE public.items SET group_id = \(target), note = 'moved \(step)' WHERE id = \(id)")
                 default:
                     try await writer.execute("DELETE FROM public.items WHERE id = \(id)")
                 }

@@ -41,6 +41,26 @@ struct RowsEndpointTests {
         }
     }
 
+    @Test("pages follow the key's own order, 2 before 10, and together hold every row once")
+    func pagesInKeyOrder() async throws {
+        let client = try HTTPClient.make()
+        defer { client.shutdown { _ in } }
+        try await TestDatabase.with("rows_order") { database, config in
+            for id in 1...23 { try await database.insert(id) }
+            try await LiveGateway.with(config) { live in
+                var ids: [Int] = []
+                var after: String?
+                repeat {
+                    let url = "\(live.baseURL)/rows?table=items&topic=items/*&limit=4" + (after.map { "&after=\($0)" } ?? "")
+                    let json = try await client.call(url).json
+                    ids += try #require(json["rows"] as? [[String: Any]]).compactMap { ($0["id"] as? NSNumber)?.intValue }
+                    after = json["next"] as? String
+                } while after != nil
+                #expect(ids == Array(1...23))
+            }
+        }
+    }
+
     @Test("the rows equal the data an event carries for the same row, byte for byte")
     func rowsMatchEventData() async throws {
         let client = try HTTPClient.make()
