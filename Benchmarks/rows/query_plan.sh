@@ -28,9 +28,8 @@ INSERT INTO public.orders SELECT i, i % 5000, 'paid', i * 1.5 FROM generate_seri
 INSERT INTO tidings.changes (id, topics, event, \"table\", op, data, at)
 SELECT i, ARRAY['orders/' || i, 'customers/' || (i % 5000) || '/orders'], 'orders.insert', 'public.orders', 'insert',
        jsonb_build_object('id', i), now()
-FROM generate_series(1, $ROWS) AS i;
-VACUUM ANALYZE public.orders;
-ANALYZE tidings.changes;"
+FROM generate_series(1, $ROWS) AS i;"
+"${PSQL[@]}" -c "VACUUM ANALYZE public.orders" -c "ANALYZE tidings.changes"
 # The statements RowsQuery and RowsCursor build (see RowsPredicateTests for the predicate's text),
 # prepared with their parameters as the gateway binds them.
 "${PSQL[@]}" <<SQL
@@ -45,7 +44,7 @@ ORDER BY tidings_row."id"
 LIMIT 101;
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE first_page(42);
 \echo
-\echo == page 2: after the first page's last key
+\echo == page 2: after the last key of the first page
 PREPARE next_page(int, text) AS
 SELECT to_jsonb(tidings_row.*)::text AS tidings_json, "id"::text AS tidings_key_0
 FROM "public"."orders" AS tidings_row
