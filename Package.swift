@@ -97,7 +97,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            // The demo page and the JavaScript client (clients/js/tidings.js links here).
+            // The demo page and a copy of clients/js/tidings.js (ClientPackageTests keeps them identical).
             resources: [.copy("Resources/demo.html"), .copy("Resources/tidings.js")],
             swiftSettings: swiftSettings
         ),

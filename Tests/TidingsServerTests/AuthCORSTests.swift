@@ -71,7 +71,9 @@ struct AuthCORSTests {
                     #expect(response.headers["access-control-allow-credentials"] == ["true"])
                     #expect(response.headers["access-control-allow-methods"] == ["GET, POST, OPTIONS"])
                     #expect(
-                        response.headers["access-control-allow-headers"] == ["Authorization, Content-Type, Last-Event-ID, If-None-Match"]
+                        response.headers["access-control-allow-headers"] == [
+                            "Authorization, Content-Type, Last-Event-ID, If-None-Match, Idempotency-Key"
+                        ]
                     )
                     #expect(response.headers["access-control-max-age"] == ["600"])
                     _ = try await response.body.collect(upTo: 1 << 16)

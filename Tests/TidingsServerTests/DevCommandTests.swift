@@ -54,7 +54,9 @@ struct DevCommandTests {
         return (Int(response.status.code), try await bodyText(response))
     }
 
-    @Test("serves the demo page with its token and the client as shipped; /dev/todos validates and writes rows that stream")
+    @Test(
+        "serves the demo page with its token and the client as shipped; /dev/todos validates, refuses stale versions and writes rows that /rows and streams show"
+    )
     func demoPageAndTodos() async throws {
         try await Self.withDev { baseURL, client in
             let (pageStatus, page) = try await Self.send(client, .GET, baseURL + "/")
@@ -79,13 +81,25 @@ struct DevCommandTests {
             #expect(try await Self.send(client, .DELETE, baseURL + "/dev/todos/99").0 == 404)
             #expect(try await Self.send(client, .DELETE, baseURL + "/dev/todos/x").0 == 400)
 
-            let (snapshotStatus, snapshot) = try await Self.send(client, .GET, baseURL + "/dev/todos")
+            // A stale version loses: 409 with the row as it is, and nothing changes.
+            let (conflict, current) = try await Self.send(client, .PATCH, baseURL + "/dev/todos/1", #"{"done":false,"version":1}"#)
+            #expect(conflict == 409)
+            #expect(current.contains(#""error":"version_conflict""#), "\(current)")
+            #expect(try await Self.send(client, .PATCH, baseURL + "/dev/todos/1", #"{"done":false,"version":0}"#).0 == 400)
+            #expect(try await Self.send(client, .GET, baseURL + "/dev/todos").0 == 404)
+
+            let (snapshotStatus, snapshot) = try await Self.send(
+                client,
+                .GET,
+                baseURL + "/rows?table=todos&topic=todos/**&access_token=\(token)"
+            )
             #expect(snapshotStatus == 200)
             let json = try #require(try JSONSerialization.jsonObject(with: Data(snapshot.utf8)) as? [String: Any])
             let rows = try #require(json["rows"] as? [[String: Any]])
             #expect(rows.count == 1)
             #expect(rows.first?["title"] as? String == "buy milk")
             #expect(rows.first?["done"] as? Bool == true)
+            #expect(rows.first?["version"] as? Int == 2)
             let cursor = try #require(json["cursor"] as? Int)
 
             // The insert and the update travelled the change log, and a stream from 0 replays them.

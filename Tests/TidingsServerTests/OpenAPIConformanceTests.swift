@@ -67,7 +67,17 @@ struct OpenAPIConformanceTests {
                 try await visit(.GET, "/changes", "?topic=secret/**")
                 try await visit(.GET, "/changes", "?topic=secret/**", headers: [auth])
 
+                try await visit(.GET, "/rows", "?table=items&topic=items/**")
+                try await visit(.GET, "/rows", "?table=items&topic=items/**&limit=0")
+                try await visit(.GET, "/rows", "?table=secrets&topic=items/**")
+                try await visit(.GET, "/rows", "?table=items&topic=secret/**")
+                try await visit(.GET, "/rows", "?table=items&topic=secret/**", headers: [auth])
+
                 let body = #"{"topics":["chat/1"],"event":"message","data":{}}"#
+                let keyed = [auth, ("Idempotency-Key", "tour-1")]
+                try await visit(.POST, "/publish", headers: keyed, body: body)
+                try await visit(.POST, "/publish", headers: keyed, body: body)
+                try await visit(.POST, "/publish", headers: keyed, body: #"{"topics":["chat/2"],"event":"message","data":{}}"#)
                 try await visit(.POST, "/publish", headers: [auth], body: body)
                 try await visit(.POST, "/publish", headers: [auth], body: "{")
                 try await visit(.POST, "/publish", body: body)
@@ -95,12 +105,16 @@ struct OpenAPIConformanceTests {
                     "GET /events 200", "GET /events 429", "GET /events 400", "GET /events 401", "GET /events 403", "OPTIONS /events 204",
                     "OPTIONS /events 403", "GET /changes 200", "GET /changes 304", "GET /changes 400", "GET /changes 401",
                     "GET /changes 403", "POST /publish 201", "POST /publish 400", "POST /publish 401", "POST /publish 403",
-                    "POST /publish 413", "GET /healthz 200", "GET /readyz 200", "GET /metrics 200",
+                    "POST /publish 413", "POST /publish 200", "POST /publish 409", "GET /rows 200", "GET /rows 400", "GET /rows 401",
+                    "GET /rows 403", "GET /rows 404", "GET /healthz 200", "GET /readyz 200", "GET /metrics 200",
                 ] {
                     #expect(statuses.contains(expected), "the tour never saw \(expected)")
                 }
                 let touredOperations = Set(toured.map { "\($0.method) \($0.path)" })
-                #expect(document.operations.subtracting(touredOperations).subtracting(["OPTIONS /changes", "OPTIONS /publish"]).isEmpty)
+                #expect(
+                    document.operations.subtracting(touredOperations).subtracting(["OPTIONS /changes", "OPTIONS /publish", "OPTIONS /rows"])
+                        .isEmpty
+                )
             }
         }
     }

@@ -12,6 +12,8 @@ struct Access: Sendable {
     var expiresAt: ContinuousClock.Instant?
     /// The verified token's identity, to count its open streams; `nil` without a token.
     var identity: TokenIdentity?
+    /// The token's `sub` claim, which scopes `Idempotency-Key`s; never logged.
+    var subject: String? = nil
 
     /// The access of a request without a token.
     static func anonymous(public selectors: [Selector]) -> Access {

@@ -20,7 +20,8 @@ struct Authenticator: Sendable {
             publish: verified.publish,
             hasToken: true,
             expiresAt: ContinuousClock.now.advanced(by: .milliseconds(Int64(max(0, remaining) * 1000))),
-            identity: TokenIdentity(verifiedToken: token)
+            identity: TokenIdentity(verifiedToken: token),
+            subject: verified.subject
         )
     }
 

@@ -11,6 +11,9 @@ import Foundation
 struct TokenIdentity: Hashable, Sendable {
     private let digest: SHA256Digest
 
+    /// The identity as hex, to scope what a token without `sub` keeps (its idempotency keys).
+    var hex: String { digest.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+
     /// The identity of `token`, a JWT whose signature has already been verified.
     init(verifiedToken token: String) {
         let signed: Substring

@@ -16,6 +16,8 @@ struct TokenVerifier: Sendable {
         var publish: [Selector]
         /// `exp` plus leeway.
         var validUntil: Date
+        /// The `sub` claim: who publishes, for `Idempotency-Key`.
+        var subject: String? = nil
     }
 
     private let keys: JWTKeyCollection
@@ -110,7 +112,8 @@ struct TokenVerifier: Sendable {
         return Verified(
             subscribe: try Self.selectors(rights?.subscribe, claim: settings.claim, list: "subscribe"),
             publish: try Self.selectors(rights?.publish, claim: settings.claim, list: "publish"),
-            validUntil: exp.addingTimeInterval(leeway)
+            validUntil: exp.addingTimeInterval(leeway),
+            subject: claims.sub?.value
         )
     }
 

@@ -96,6 +96,8 @@ public struct Gateway: Sendable {
             metricsController.server(listen: $0, onServerRunning: onMetricsServerRunning, logger: logger)
         }
         if metricsServer == nil { metricsController.register(on: router) }
+        RowsController(client: client, authenticator: authenticator, tables: config.tables, maxSelectors: config.stream.maxSelectors)
+            .register(on: router)
         extraRoutes(router)
 
         let server: HTTPServerBuilder

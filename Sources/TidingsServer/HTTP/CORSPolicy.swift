@@ -14,7 +14,7 @@ struct CORSPolicy: Sendable {
     private let allowsAnyOrigin: Bool
 
     static let allowedMethods = "GET, POST, OPTIONS"
-    static let allowedHeaders = "Authorization, Content-Type, Last-Event-ID, If-None-Match"
+    static let allowedHeaders = "Authorization, Content-Type, Last-Event-ID, If-None-Match, Idempotency-Key"
     static let exposedHeaders = "WWW-Authenticate, ETag"
     static let maxAgeSeconds = 600
 

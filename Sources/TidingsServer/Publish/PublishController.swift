@@ -30,7 +30,8 @@ struct PublishController: Sendable {
         guard access.hasToken else {
             throw APIError.unauthorized("publishing needs a token with publish rights (Authorization: Bearer)", invalidToken: false)
         }
-        let parsed = try PublishRequest(body: try await body(of: request))
+        let bytes = try await body(of: request)
+        let parsed = try PublishRequest(body: bytes)
         guard !capturedEvents.contains(parsed.event) else {
             throw APIError.badRequest("bad_event", "event '\(parsed.event)' is a captured table's event name; choose another")
         }
@@ -42,6 +43,9 @@ struct PublishController: Sendable {
         // Topics are checked here and event names are ASCII: what PostgreSQL can still refuse
         // is in `data`, unless a topic holds characters the database's encoding lacks.
         let field = parsed.topics.allSatisfy { $0.description.utf8.allSatisfy { $0 < 0x80 } } ? "data" : "topics or data"
+        if let key = try IdempotencyKey(request: request, access: access, body: bytes) {
+            return try await publishOnce(parsed, key: key, field: field, logger: logger)
+        }
         let id = try await DatabaseCall.run(field: field, logger: logger) {
             try await client.withConnection { connection in
                 let topics = parsed.topics.map(\.description)

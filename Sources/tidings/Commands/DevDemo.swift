@@ -23,7 +23,7 @@ struct DevDemo {
             """
             CREATE TABLE IF NOT EXISTS public.todos (
                 id bigserial PRIMARY KEY, title text NOT NULL, done boolean NOT NULL DEFAULT false,
-                created_at timestamptz NOT NULL DEFAULT now())
+                version integer NOT NULL DEFAULT 1, created_at timestamptz NOT NULL DEFAULT now())
             """,
             logger: logger
         )

@@ -2,8 +2,9 @@ import Foundation
 
 /// The demo page and the JavaScript client that `tidings dev` serves, read once at startup.
 ///
-/// They ship as resources of this target (`Resources/`; `clients/js/tidings.js` links to the
-/// client). They are looked up beside the executable (`tidings_tidings.resources/`), then in
+/// They ship as resources of this target (`Resources/`). The client's canonical file is
+/// `clients/js/tidings.js`; SwiftPM takes resources only from inside the target, so `Resources/`
+/// holds a byte-identical copy that `ClientPackageTests` checks. They are looked up beside the executable (`tidings_tidings.resources/`), then in
 /// the source tree the binary was built from, without SwiftPM's `Bundle.module`, which calls
 /// `fatalError` when the bundle is missing.
 struct DemoAssets: Sendable {

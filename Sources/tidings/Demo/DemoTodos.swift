@@ -9,12 +9,13 @@ import TidingsServer
 /// `/dev/todos` under `tidings dev`: real row changes for the demo page, so that what it shows
 /// travels the same path as any application's writes (trigger, change log, stream).
 ///
-/// - `GET /dev/todos`: `{"rows":[…],"cursor":N}`, the table as of change-log id N (one
-///   statement, one snapshot): a page loads it, then streams from `last_event_id=N`.
 /// - `POST /dev/todos` `{"title":"…"}`: inserts a row, 201 `{"id":N}`.
-/// - `PATCH /dev/todos/{id}` `{"done":true}` and `DELETE /dev/todos/{id}`: 200 `{"id":N}`, 404
-///   for an unknown id.
+/// - `PATCH /dev/todos/{id}` `{"done":true,"version":V}`: the server side of optimistic writes.
+///   It changes the row only while its `version` is still V (`UPDATE … WHERE version = V`) and
+///   bumps it; a stale V answers 409 with the row as it is now. Without `version` it always writes.
+/// - `DELETE /dev/todos/{id}`: 200 `{"id":N}`; 404 for an unknown id.
 ///
+/// The page loads the table through the gateway's own `GET /rows`, like any application.
 /// Bad input gets a 400 JSON error and changes nothing.
 struct DemoTodos: Sendable {
     let client: PostgresClient
@@ -30,11 +31,12 @@ struct DemoTodos: Sendable {
     /// The body of `PATCH /dev/todos/{id}`.
     private struct TodoChange: Decodable {
         var done: Bool
+        /// The version the change was made against; nil writes whatever the version is.
+        var version: Int32?
     }
 
     func register(on router: Router<GatewayRequestContext>) {
         let todos = router.group("dev/todos")
-        todos.get { _, context in try await snapshot(logger: context.logger) }
         todos.post { request, context in
             let body = try await Self.decode(NewTodo.self, from: request, example: #"{"title":"buy milk"}"#)
             let title = body.title.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -46,10 +48,23 @@ struct DemoTodos: Sendable {
         }
         todos.patch(":id") { request, context in
             let id = try Self.todoID(context)
-            let body = try await Self.decode(TodoChange.self, from: request, example: #"{"done":true}"#)
-            let changed = try await one("UPDATE public.todos SET done = \(body.done) WHERE id = \(id) RETURNING id", logger: context.logger)
-            guard changed != nil else { throw DemoInputError.notFound("no todo has id \(id)") }
-            return Self.json(.ok, #"{"id":\#(id)}"#)
+            let body = try await Self.decode(TodoChange.self, from: request, example: #"{"done":true,"version":1}"#)
+            if let version = body.version, version < 1 {
+                throw DemoInputError.badRequest("version must be a positive integer: the version of the row the change was made on")
+            }
+            let changed = try await one(
+                """
+                UPDATE public.todos SET done = \(body.done), version = version + 1
+                WHERE id = \(id) AND (\(body.version)::int IS NULL OR version = \(body.version)::int) RETURNING id
+                """,
+                logger: context.logger
+            )
+            guard changed == nil else { return Self.json(.ok, #"{"id":\#(id)}"#) }
+            guard let row = try await current(id, logger: context.logger) else { throw DemoInputError.notFound("no todo has id \(id)") }
+            return Self.json(
+                .conflict,
+                #"{"error":"version_conflict","detail":"the todo changed since version \#(body.version ?? 0)","row":\#(row)}"#
+            )
         }
         todos.delete(":id") { _, context in
             let id = try Self.todoID(context)
@@ -59,18 +74,14 @@ struct DemoTodos: Sendable {
         }
     }
 
-    private func snapshot(logger: Logger) async throws -> Response {
-        let query: PostgresQuery = """
-            SELECT (SELECT coalesce(json_agg(t ORDER BY t.id), '[]'::json) FROM public.todos t)::text,
-                   (SELECT coalesce(max(id), 0) FROM tidings.changes)
-            """
-        let answer = try await database(logger: logger) { client in
-            var result: (String, Int64)?
-            for try await row in try await client.query(query, logger: logger).decode((String, Int64).self) { result = row }
-            return result
+    /// The row as JSON text, or nil when there is none.
+    private func current(_ id: Int64, logger: Logger) async throws -> String? {
+        try await database(logger: logger) { client in
+            var row: String?
+            let query: PostgresQuery = "SELECT to_jsonb(t)::text FROM public.todos AS t WHERE id = \(id)"
+            for try await text in try await client.query(query, logger: logger).decode(String.self) { row = text }
+            return row
         }
-        guard let (rows, cursor) = answer else { throw Self.unavailable }
-        return Self.json(.ok, #"{"rows":\#(rows),"cursor":\#(cursor)}"#)
     }
 
     /// The single `bigint` the statement returns, or nil when it returned no row.

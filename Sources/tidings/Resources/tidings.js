@@ -1,72 +1,21 @@
 // tidings.js: the browser client for a Tidings gateway. One ES module, no dependencies, no
-// build step: `import { subscribe, createStore, createPublisher } from "/tidings.js"`.
+// build step. The README beside this file documents every option; tidings.d.ts types them.
 //
-// subscribe(options) -> { on(name, fn), close(), lastEventId }
-//   Follows `GET ${url}/events` through EventSource.
-//   url         the gateway's origin, e.g. "https://push.example.com"; "" (default) is this page's.
-//   topics      selectors to follow, e.g. ["todos/**"] (at least one).
-//   token       a JWT; sent as the `access_token` query parameter, since EventSource cannot set
-//               headers. Omit it for public topics, or use cookies (`withCredentials: true`).
-//   getToken    optional async () => token. Called for the first token when `token` is absent,
-//               after `tidings.expired`, and before reopening a stream the browser gave up on.
-//   tables      captured tables whose row events to receive: "todos" (schema public) or
-//               "sales.orders". Each one stands for its `TABLE.insert`, `.update` and `.delete`.
-//   events      other event names to receive: publish names ("chat.message"), channel names.
-//   onEvent     ({id, event, data}) => void, for every event of those names and of `on()`, in
-//               stream order. `data` is the parsed JSON. `id` is the change-log id, or null for
-//               a channel event (channels are live only and carry no id).
-//   onReset     ({after, oldest}) => void: events after `after` were pruned from the log before
-//               this client read them. Refetch your state (store.clear() and reload); the events
-//               retained after `after` follow.
-//   onExpired   ({reason}) => void: the token ran out and the gateway ended the stream. With
-//               `getToken`, the client fetches a new token and resumes from the last id by itself;
-//               without it, the subscription stays closed.
-//   onOpen      () => void, each time a stream opens (first time and after every reconnect).
-//   onError     ({reason, retrying, error?}) => void: "reconnecting" (the browser is retrying on
-//               its own), "closed" (the browser gave up, e.g. a 401, 403 or a proxy's 502: this
-//               client reopens it with capped backoff), "token" (getToken failed).
-//   lastEventId resume after this id on first open; 0 replays the whole retained log.
-//   storageKey  keep the last id in sessionStorage under this key, so that a reloaded page
-//               resumes where it stopped (it wins over `lastEventId`). Only useful when the
-//               page's state survives the reload too: a fresh in-memory store needs a fresh load.
-//   withCredentials  send cookies (the `tidings_token` cookie) with a cross-origin stream.
-//   Event names must be known up front because EventSource dispatches a named event only to
-//   listeners of that name; `on(name, fn)` adds a name later and returns a function that removes
-//   the listener. Within one page, reconnects resume through the browser's own Last-Event-ID.
+//   subscribe(options)       follow `GET /events`; with `store` and `tables`, load each table
+//                            through `GET /rows` first and stream from the snapshot's cursor.
+//   createStore(options)     rows by table and key, built from row events, with a cached array
+//                            per table and an optimistic overlay (`mutate`).
+//   createPublisher(options) an offline-tolerant, exactly-once publish queue (`Idempotency-Key`).
+//   createSSEParser(onEvent) the Server-Sent Events line parser the fetch transport uses.
 //
-// createStore({keys}) -> { apply, load, rows, get, subscribe, clear }
-//   Rows by table and key, built from row events: the one state a UI renders from.
-//   keys             key column per table, e.g. {"public.todos": "id"} (default column "id").
-//   apply(event)     applies a row event ({id, data: {table, op, new, old}}); an event not newer
-//                    than the one that last changed that row (or than the last load) is ignored.
-//                    A delete removes the row named by `old`'s key (configure `old: key` or
-//                    `full`). Returns whether anything changed.
-//   load(table, rows, asOf)  replaces a table with a snapshot taken at change-log id `asOf`,
-//                    keeping changes newer than it that were applied meanwhile.
-//   rows(table)      the rows sorted by key; get(table, key): one row or undefined.
-//   subscribe(fn)    fn({table, op, key, row}) after every change; returns an unsubscribe.
-//   clear()          forgets everything (on reset, before reloading).
-//   Table names are "schema.table"; a bare "todos" means "public.todos".
-//
-// createPublisher({url, token | getToken, storageKey, ...}) -> { publish, pending, flush, close }
-//   publish(topics, event, data) -> Promise of the committed change-log id. `POST ${url}/publish`
-//   with `Authorization: Bearer`. Items go out one at a time, in order. A network failure or a
-//   5xx keeps the item queued (in memory and in sessionStorage under `storageKey`, default
-//   "tidings.outbox"; null keeps it in memory only) and retries with capped exponential backoff
-//   (`minDelay`, `maxDelay` in ms), at once when the browser comes back `online`. A 4xx is the
-//   gateway refusing the item: its promise rejects with a PublishError {status, code, detail},
-//   it is dropped, and the queue moves on (a 401 first gets one retry with a fresh getToken()).
-//   Items restored from storage after a reload have no promise: `onDelivered(item, id)` and
-//   `onRejected(item, error)` report them (and every other item too). `onRetry(item, delay)`
-//   says the head of the queue failed for now and is tried again in `delay` ms (show "offline").
-//   Limitation: delivery is at least once. If the gateway committed an item but its answer was
-//   lost (connection cut, tab closed mid-request), the item is sent again and published twice.
-//   Give data a client-made id (e.g. crypto.randomUUID()) if consumers must drop repeats.
-//   A duplicated browser tab copies sessionStorage, and with it the queue: both tabs send it.
+// Transport: with a token (or `getToken`), streams are read with fetch() and the token travels
+// in `Authorization: Bearer`, never in the URL where proxy logs see it; the reader resumes with
+// `Last-Event-ID`, honours `retry:` and backs off. Without a token (public topics, the
+// `tidings_token` cookie) it uses the browser's EventSource.
 
 const resetEvent = "tidings.reset";
 const expiredEvent = "tidings.expired";
-const rowOps = ["insert", "update", "delete"];
+const rowOps = ["insert", "update", "delete", "truncate"];
 
 /** The event-name prefix of a table: its name without the `public` schema. */
 function eventTable(table) {
@@ -113,6 +62,153 @@ function backoffDelay(attempt, minDelay, maxDelay) {
     return capped / 2 + Math.random() * (capped / 2);
 }
 
+/**
+ * Parses a Server-Sent Events byte stream as text chunks arrive (WHATWG HTML §9.2.6):
+ * `feed(text)` for each decoded chunk, `end()` when the stream ends. Calls
+ * `onEvent({event, data, id, retry})` for each dispatched event; `id` is the stream's last event
+ * id so far (as EventSource's `lastEventId`), `retry` a new reconnection time in ms or null.
+ */
+export function createSSEParser(onEvent) {
+    let buffer = "";
+    let data = [];
+    let event = "";
+    let lastId = "";
+    let sawCR = false;
+    const line = (text) => {
+        if (text === "") {
+            if (data.length > 0) onEvent({ event: event || "message", data: data.join("\n"), id: lastId, retry: null });
+            data = [];
+            event = "";
+            return;
+        }
+        if (text.startsWith(":")) return;
+        const colon = text.indexOf(":");
+        const field = colon === -1 ? text : text.slice(0, colon);
+        let value = colon === -1 ? "" : text.slice(colon + 1);
+        if (value.startsWith(" ")) value = value.slice(1);
+        if (field === "data") data.push(value);
+        else if (field === "event") event = value;
+        else if (field === "id" && !value.includes("\0")) lastId = value;
+        else if (field === "retry" && /^\d+$/.test(value)) onEvent({ event: null, data: null, id: lastId, retry: Number(value) });
+    };
+    return {
+        feed(chunk) {
+            buffer += chunk;
+            let start = 0;
+            for (let index = 0; index < buffer.length; index += 1) {
+                const character = buffer[index];
+                if (character === "\n" && sawCR) {
+                    sawCR = false;
+                    start = index + 1;
+                    continue;
+                }
+                sawCR = false;
+                if (character === "\r" || character === "\n") {
+                    line(buffer.slice(start, index));
+                    sawCR = character === "\r";
+                    start = index + 1;
+                }
+            }
+            buffer = buffer.slice(start);
+        },
+        end() {
+            buffer = "";
+            data = [];
+            event = "";
+        },
+    };
+}
+
+/**
+ * Reads `GET /events` with fetch(), so that the token goes in `Authorization: Bearer`.
+ * Calls `message(name, {data, lastEventId})` per event, `opened()` per stream, `failed(reason,
+ * status)` when a stream ends or cannot open. Returns `{close()}`.
+ */
+function fetchStream({ url, token, lastId, withCredentials, message, opened, failed }) {
+    const controller = new AbortController();
+    let closed = false;
+    const run = async () => {
+        const headers = { Accept: "text/event-stream" };
+        if (token) headers.Authorization = `Bearer ${token}`;
+        if (lastId !== null) headers["Last-Event-ID"] = String(lastId);
+        let response;
+        try {
+            response = await fetch(url, {
+                headers,
+                signal: controller.signal,
+                cache: "no-store",
+                credentials: withCredentials ? "include" : "same-origin",
+            });
+        } catch (error) {
+            if (!closed) failed("network", 0, null);
+            return;
+        }
+        if (response.status !== 200 || !response.body) {
+            if (!closed) failed("status", response.status, null);
+            response.body?.cancel().catch(() => {});
+            return;
+        }
+        opened();
+        let retry = null;
+        const parser = createSSEParser((event) => {
+            if (closed) return;
+            if (event.retry !== null) {
+                retry = event.retry;
+                return;
+            }
+            message(event.event, { data: event.data, lastEventId: event.id });
+        });
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        try {
+            for (;;) {
+                const { value, done } = await reader.read();
+                if (done || closed) break;
+                parser.feed(value);
+            }
+        } catch {
+            // The connection broke; reported below like a clean end.
+        }
+        parser.end();
+        if (!closed) failed("ended", 200, retry);
+    };
+    run();
+    return {
+        close() {
+            closed = true;
+            controller.abort();
+        },
+    };
+}
+
+/** Reads every page of `GET /rows` for one table: `{rows, cursor}` with the first page's cursor. */
+async function loadTable({ url, table, topics, token, withCredentials, limit = 1000 }) {
+    const rows = [];
+    let cursor = null;
+    let after = null;
+    do {
+        const query = new URLSearchParams({ table, limit: String(limit) });
+        for (const topic of topics) query.append("topic", topic);
+        if (after !== null) query.set("after", after);
+        const headers = token ? { Authorization: `Bearer ${token}` } : {};
+        const response = await fetch(`${baseURL(url)}/rows?${query}`, {
+            headers,
+            cache: "no-store",
+            credentials: withCredentials ? "include" : "same-origin",
+        });
+        if (response.status !== 200) {
+            const body = await response.json().catch(() => ({}));
+            const error = new Error(`GET /rows for ${table}: ${response.status} ${body.error ?? ""} ${body.detail ?? ""}`.trim());
+            error.status = response.status;
+            throw error;
+        }
+        const page = await response.json();
+        rows.push(...page.rows);
+        if (cursor === null) cursor = page.cursor;
+        after = page.next;
+    } while (after !== null && after !== undefined);
+    return { rows, cursor };
+}
+
 export function subscribe(options) {
     const {
         url = "",
@@ -121,11 +217,13 @@ export function subscribe(options) {
         getToken = null,
         tables = [],
         events = [],
+        store = null,
         onEvent = () => {},
         onReset = () => {},
         onExpired = () => {},
         onOpen = () => {},
         onError = () => {},
+        onLoad = () => {},
         lastEventId = null,
         storageKey = null,
         withCredentials = false,
@@ -135,25 +233,30 @@ export function subscribe(options) {
     if (!Array.isArray(topics) || topics.length === 0) {
         throw new TypeError("subscribe: `topics` must name at least one selector, e.g. [\"todos/**\"]");
     }
-    const storage = storageKey ? defaultStorage() : null;
+    // With a store, the tables are loaded through /rows and the stream starts at their cursor.
+    const loads = store !== null && tables.length > 0;
+    const storage = storageKey && !loads ? defaultStorage() : null;
     const listeners = new Map(); // event name -> Set of functions given to on()
     const names = new Set(events);
     for (const table of tables) {
         for (const op of rowOps) names.add(`${eventTable(table)}.${op}`);
     }
+    const usesFetch = token !== null || getToken !== null;
 
     let lastId = null;
     const stored = storage?.getItem(storageKey);
     if (stored !== null && stored !== undefined && /^\d+$/.test(stored)) {
         lastId = Number(stored);
-    } else if (lastEventId !== null && lastEventId !== undefined) {
+    } else if (lastEventId !== null && lastEventId !== undefined && !loads) {
         lastId = Number(lastEventId);
     }
     let currentToken = token;
-    let source = null;
+    let source = null; // the open EventSource or fetch stream
     let closed = false;
     let reopenTimer = null;
     let failures = 0;
+    let retryDelay = null; // the gateway's `retry:`, for the fetch transport
+    let generation = 0; // bumped whenever the stream is replaced, so old callbacks stay quiet
 
     const deliver = (name, message) => {
         const data = parseJSON(message.data);
@@ -167,83 +270,178 @@ export function subscribe(options) {
             storage?.setItem(storageKey, String(id));
         }
         const event = { id, event: name, data };
+        if (loads) store.apply(event);
         safely(onEvent, event);
         for (const fn of listeners.get(name) ?? []) safely(fn, event);
     };
 
+    const control = (name, message, current) => {
+        if (name === resetEvent) {
+            safely(onReset, parseJSON(message.data));
+            if (loads) {
+                // The log lost events this copy never saw: load the tables again.
+                stop();
+                start();
+            }
+            return true;
+        }
+        if (name === expiredEvent) {
+            current.close();
+            if (source === current) source = null;
+            generation += 1;
+            safely(onExpired, parseJSON(message.data));
+            if (getToken) {
+                currentToken = null;
+                reopen("now");
+            } else {
+                closed = true;
+            }
+            return true;
+        }
+        return false;
+    };
+
+    const streamURL = () => {
+        const query = new URLSearchParams();
+        for (const topic of topics) query.append("topic", topic);
+        if (!usesFetch && currentToken) query.set("access_token", currentToken);
+        if (!usesFetch && lastId !== null) query.set("last_event_id", String(lastId));
+        return `${baseURL(url)}/events?${query}`;
+    };
+
+    const openFetch = () => {
+        const mine = ++generation;
+        const current = fetchStream({
+            url: streamURL(),
+            token: currentToken,
+            lastId,
+            withCredentials,
+            message(name, message) {
+                if (mine !== generation) return;
+                if (control(name, message, current)) return;
+                if (names.has(name)) deliver(name, message);
+            },
+            opened() {
+                if (mine !== generation) return;
+                failures = 0;
+                safely(onOpen);
+            },
+            failed(reason, status, retry) {
+                if (mine !== generation || closed) return;
+                if (retry !== null) retryDelay = retry;
+                safely(onError, { reason: reason === "ended" ? "reconnecting" : "closed", retrying: true, status });
+                // A clean end is retried after `retry:`; a refusal or a network failure backs off.
+                if (status === 401 && getToken) currentToken = null;
+                reopen(reason === "ended" ? "ended" : "failure");
+            },
+        });
+        source = current;
+    };
+
+    const openEventSource = () => {
+        const mine = ++generation;
+        const current = new EventSource(streamURL(), { withCredentials });
+        source = current;
+        current.onopen = () => {
+            if (mine !== generation) return;
+            failures = 0;
+            safely(onOpen);
+        };
+        current.onerror = () => {
+            if (closed || mine !== generation) return;
+            if (current.readyState === EventSource.CLOSED) {
+                safely(onError, { reason: "closed", retrying: true });
+                reopen("failure");
+            } else {
+                safely(onError, { reason: "reconnecting", retrying: true });
+            }
+        };
+        for (const name of [resetEvent, expiredEvent]) {
+            current.addEventListener(name, (message) => {
+                if (mine === generation) control(name, message, current);
+            });
+        }
+        for (const name of names) listen(name);
+    };
+
     const listen = (name) => {
+        if (usesFetch || typeof EventSource === "undefined" || !(source instanceof EventSource)) return;
         const current = source;
-        current?.addEventListener(name, (message) => {
-            if (current === source) deliver(name, message);
+        const mine = generation;
+        current.addEventListener(name, (message) => {
+            if (mine === generation) deliver(name, message);
         });
     };
 
     const open = () => {
         if (closed) return;
-        const query = new URLSearchParams();
-        for (const topic of topics) query.append("topic", topic);
-        if (currentToken) query.set("access_token", currentToken);
-        if (lastId !== null) query.set("last_event_id", String(lastId));
-        // Handlers check that their source is still the current one: a replaced source may
-        // still report its end.
-        const current = new EventSource(`${baseURL(url)}/events?${query}`, { withCredentials });
-        source = current;
-        current.onopen = () => {
-            if (current !== source) return;
-            failures = 0;
-            safely(onOpen);
-        };
-        current.onerror = () => {
-            if (closed || current !== source) return;
-            if (current.readyState === EventSource.CLOSED) {
-                safely(onError, { reason: "closed", retrying: true });
-                reopen(true);
-            } else {
-                safely(onError, { reason: "reconnecting", retrying: true });
-            }
-        };
-        current.addEventListener(resetEvent, (message) => {
-            if (current === source) safely(onReset, parseJSON(message.data));
-        });
-        current.addEventListener(expiredEvent, (message) => {
-            if (current !== source) return;
-            current.close();
-            safely(onExpired, parseJSON(message.data));
-            if (getToken) {
-                reopen(false);
-            } else {
-                closed = true;
-            }
-        });
-        for (const name of names) listen(name);
+        if (usesFetch) openFetch();
+        else openEventSource();
     };
 
-    // Opens a new EventSource (from the last id) after a fresh token, if a getter was given.
-    const reopen = (afterFailure) => {
+    const stop = () => {
+        generation += 1;
         source?.close();
         source = null;
-        const delay = afterFailure ? backoffDelay(failures++, minDelay, maxDelay) : 0;
         clearTimeout(reopenTimer);
+        reopenTimer = null;
+    };
+
+    // Opens a new stream (from the last id) after a delay, with a fresh token if a getter was
+    // given: "failure" backs off, "ended" waits the gateway's `retry:`, "now" does not wait.
+    const reopen = (kind) => {
+        stop();
+        const backoff = backoffDelay(failures++, minDelay, maxDelay);
+        const delay = kind === "failure" ? backoff : kind === "ended" ? retryDelay ?? backoff : 0;
         reopenTimer = setTimeout(async () => {
             reopenTimer = null;
-            if (getToken) {
-                try {
-                    currentToken = await getToken();
-                } catch (error) {
-                    safely(onError, { reason: "token", retrying: true, error });
-                    if (!closed) reopen(true);
-                    return;
-                }
-            }
+            if (!(await ensureToken())) return;
             open();
         }, delay);
     };
 
-    if (currentToken || !getToken) {
-        open();
-    } else {
-        reopen(false);
-    }
+    const ensureToken = async () => {
+        if (currentToken || !getToken) return true;
+        try {
+            currentToken = await getToken();
+            return true;
+        } catch (error) {
+            safely(onError, { reason: "token", retrying: true, error });
+            if (!closed) reopen("failure");
+            return false;
+        }
+    };
+
+    // Loads every table through /rows into the store, then streams from the smallest cursor.
+    const start = async () => {
+        const mine = ++generation;
+        if (!(await ensureToken())) return;
+        if (!loads) {
+            open();
+            return;
+        }
+        try {
+            let cursor = null;
+            for (const table of tables) {
+                const page = await loadTable({ url, table, topics, token: currentToken, withCredentials });
+                if (mine !== generation || closed) return;
+                store.load(table, page.rows, page.cursor);
+                cursor = cursor === null ? page.cursor : Math.min(cursor, page.cursor);
+            }
+            lastId = cursor;
+            failures = 0;
+            safely(onLoad, { tables: tables.map(qualifiedTable), cursor });
+            open();
+        } catch (error) {
+            if (mine !== generation || closed) return;
+            safely(onError, { reason: "load", retrying: true, error, status: error.status ?? 0 });
+            if (error.status === 401 && getToken) currentToken = null;
+            clearTimeout(reopenTimer);
+            reopenTimer = setTimeout(start, backoffDelay(failures++, minDelay, maxDelay));
+        }
+    };
+
+    start();
 
     return {
         on(name, fn) {
@@ -257,9 +455,7 @@ export function subscribe(options) {
         },
         close() {
             closed = true;
-            clearTimeout(reopenTimer);
-            source?.close();
-            source = null;
+            stop();
         },
         get lastEventId() {
             return lastId;
@@ -267,13 +463,20 @@ export function subscribe(options) {
     };
 }
 
-export function createStore({ keys = {} } = {}) {
-    const tables = new Map(); // "schema.table" -> { rows: Map, versions: Map, floor }
+/** The array `rows()` returns for a table the store has never seen: always the same one. */
+const noRows = Object.freeze([]);
+/** An overlay's row when the optimistic change deletes the row. */
+const deleted = Symbol("deleted");
+
+export function createStore({ keys = {}, onRollback = () => {} } = {}) {
+    // "schema.table" -> { rows, versions, floor, overlays, cache }: `rows` holds the server's rows,
+    // `overlays` the optimistic changes on top of them, `cache` the array rows() last returned.
+    const tables = new Map();
     const observers = new Set();
 
     const tableState = (name) => {
         const table = qualifiedTable(name);
-        if (!tables.has(table)) tables.set(table, { rows: new Map(), versions: new Map(), floor: -1 });
+        if (!tables.has(table)) tables.set(table, { rows: new Map(), versions: new Map(), floor: -1, overlays: new Map(), cache: null });
         return tables.get(table);
     };
     const keyColumn = (name) => {
@@ -289,14 +492,57 @@ export function createStore({ keys = {} } = {}) {
         const [x, y] = [String(a), String(b)];
         return x < y ? -1 : x > y ? 1 : 0;
     };
+    const visible = (state, key) => {
+        const overlay = state.overlays.get(key);
+        if (overlay === undefined) return state.rows.get(key);
+        return overlay.row === deleted ? undefined : overlay.row;
+    };
+    // Whether the server's row shows the overlay's change: the fields it set, or the row gone.
+    const confirms = (overlay, row) => {
+        if (overlay.row === deleted) return row === undefined;
+        if (row === undefined) return false;
+        return overlay.fields.every((field) => JSON.stringify(row[field]) === JSON.stringify(overlay.row[field]));
+    };
+    const rollback = (table, state, key, overlay, reason, error, callback) => {
+        if (state.overlays.get(key) !== overlay) return;
+        state.overlays.delete(key);
+        state.cache = null;
+        const row = state.rows.get(key);
+        notify({ table, op: "rollback", key: JSON.parse(key), row: row ?? null });
+        const notice = { table, key: JSON.parse(key), row: row ?? null, attempted: overlay.row === deleted ? null : overlay.row, reason };
+        if (error !== undefined) notice.error = error;
+        safely(callback ?? onRollback, notice);
+    };
+    // After a server change of `key`: an overlay it confirms goes quietly; one it contradicts goes
+    // with a rollback once the application's write has returned (until then, ours may still land).
+    const settle = (table, state, key) => {
+        const overlay = state.overlays.get(key);
+        if (overlay === undefined) return;
+        if (confirms(overlay, state.rows.get(key))) {
+            state.overlays.delete(key);
+        } else if (overlay.sent) {
+            rollback(table, state, key, overlay, "superseded", undefined, overlay.callback);
+        }
+    };
 
     return {
         apply(event) {
             const data = event?.data;
             if (data === null || typeof data !== "object" || typeof data.table !== "string" || !rowOps.includes(data.op)) return false;
-            const state = tableState(data.table);
-            const column = keyColumn(data.table);
+            const table = qualifiedTable(data.table);
+            const state = tableState(table);
             const id = typeof event.id === "number" ? event.id : typeof data.id === "number" ? data.id : null;
+            if (data.op === "truncate") {
+                if (id !== null && id <= state.floor) return false;
+                state.rows = new Map();
+                state.versions = new Map();
+                if (id !== null) state.floor = id;
+                state.cache = null;
+                for (const [key, overlay] of [...state.overlays]) rollback(table, state, key, overlay, "superseded", undefined, overlay.callback);
+                notify({ table, op: "truncate", key: null, row: null });
+                return true;
+            }
+            const column = keyColumn(table);
             const key = keyOf(data.op === "delete" ? data.old : data.new, column);
             if (key === null) return false;
             if (id !== null) {
@@ -308,13 +554,17 @@ export function createStore({ keys = {} } = {}) {
             if (oldKey !== null && oldKey !== key) {
                 state.rows.delete(oldKey);
                 if (id !== null) state.versions.set(oldKey, id);
+                settle(table, state, oldKey);
             }
+            // A delete with `moved: true` is a row that left this subscriber's view: gone all the same.
             if (data.op === "delete") {
                 state.rows.delete(key);
             } else {
                 state.rows.set(key, data.new);
             }
-            notify({ table: qualifiedTable(data.table), op: data.op, key: JSON.parse(key), row: data.op === "delete" ? data.old : data.new });
+            state.cache = null;
+            settle(table, state, key);
+            notify({ table, op: data.op, key: JSON.parse(key), row: data.op === "delete" ? data.old : data.new });
             return true;
         },
         load(table, rows, asOf) {
@@ -338,15 +588,63 @@ export function createStore({ keys = {} } = {}) {
             state.rows = fresh;
             state.versions = versions;
             state.floor = Math.max(state.floor, asOf);
+            state.cache = null;
+            for (const key of [...state.overlays.keys()]) settle(qualifiedTable(table), state, key);
             notify({ table: qualifiedTable(table), op: "load", key: null, row: null });
         },
         rows(table) {
             const state = tables.get(qualifiedTable(table));
-            if (!state) return [];
-            return [...state.rows.entries()].sort(([a], [b]) => compareKeys(JSON.parse(a), JSON.parse(b))).map(([, row]) => row);
+            if (!state) return noRows;
+            if (state.cache === null) {
+                const keys = new Set([...state.rows.keys(), ...state.overlays.keys()]);
+                const entries = [];
+                for (const key of keys) {
+                    const row = visible(state, key);
+                    if (row !== undefined) entries.push([JSON.parse(key), row]);
+                }
+                entries.sort(([a], [b]) => compareKeys(a, b));
+                state.cache = Object.freeze(entries.map(([, row]) => row));
+            }
+            return state.cache;
         },
         get(table, key) {
-            return tables.get(qualifiedTable(table))?.rows.get(JSON.stringify(key));
+            const state = tables.get(qualifiedTable(table));
+            return state ? visible(state, JSON.stringify(key)) : undefined;
+        },
+        mutate(table, key, change, send, { onRollback: callback } = {}) {
+            const name = qualifiedTable(table);
+            const state = tableState(name);
+            const column = keyColumn(name);
+            const id = JSON.stringify(key);
+            const current = visible(state, id);
+            let row;
+            let fields;
+            if (change === null) {
+                row = deleted;
+                fields = [];
+            } else if (typeof change === "function") {
+                row = change(current);
+                fields = Object.keys(row);
+            } else {
+                row = { ...(current ?? {}), ...change, [column]: key };
+                fields = Object.keys(change);
+            }
+            const overlay = { row, fields, sent: false, callback };
+            state.overlays.set(id, overlay);
+            state.cache = null;
+            notify({ table: name, op: "mutate", key, row: row === deleted ? null : row });
+            return (async () => {
+                try {
+                    await send(row === deleted ? null : row);
+                } catch (error) {
+                    rollback(name, state, id, overlay, "failed", error, callback);
+                    return false;
+                }
+                // From now on the next event for the row decides: ours confirms, another's
+                // contradicts. One that came while the write was under way may predate ours.
+                overlay.sent = true;
+                return true;
+            })();
         },
         subscribe(observer) {
             observers.add(observer);
@@ -415,7 +713,8 @@ export function createPublisher(options = {}) {
                 return { retry: true };
             }
         }
-        const headers = { "Content-Type": "application/json" };
+        // The item's key makes a retry of a publish whose answer was lost a repeat, not a copy.
+        const headers = { "Content-Type": "application/json", "Idempotency-Key": item.key };
         if (currentToken) headers.Authorization = `Bearer ${currentToken}`;
         let response;
         try {
@@ -428,7 +727,7 @@ export function createPublisher(options = {}) {
         } catch {
             return { retry: true };
         }
-        if (response.status === 201) {
+        if (response.status === 201 || response.status === 200) {
             const body = await response.json().catch(() => null);
             return { id: typeof body?.id === "number" ? body.id : null };
         }

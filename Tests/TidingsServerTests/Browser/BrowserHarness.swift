@@ -44,6 +44,8 @@ final class BrowserHarness: Sendable {
         var storageKey: String? = nil
         /// Whether the page's `getToken` asks the test (`GET /token`, answered by ``giveToken(_:)``).
         var tokensFromTest = false
+        /// Whether the client loads the tables through `/rows` into the page's store itself.
+        var loadTables = false
     }
 
     func configure(_ setup: Setup) throws {

@@ -17,7 +17,7 @@ enum HarnessPage {
         const store = createStore();
         const state = {
           loads, seq: loads * 1000000, opens: 0, errors: [], events: [], rows: [], settled: [], pending: 0, retries: 0, resets: 0,
-          expired: 0, tokenFetches: 0, failures: [],
+          expired: 0, tokenFetches: 0, failures: [], tableLoads: 0,
         };
         let sending = false;
         let dirty = false;
@@ -59,6 +59,9 @@ enum HarnessPage {
           topics: config.topics,
           token: config.token,
           tables: config.tables,
+          // With the store, the client loads the tables through /rows and applies events itself.
+          store: config.loadTables ? store : null,
+          onLoad() { state.tableLoads += 1; report(); },
           events: config.events,
           lastEventId: config.lastEventId,
           storageKey: config.storageKey,
@@ -70,7 +73,7 @@ enum HarnessPage {
           } : null,
           onEvent(event) {
             state.events.push({ id: event.id, event: event.event, tag: event.data?.data?.tag ?? null });
-            store.apply(event);
+            if (!config.loadTables) store.apply(event);
             report();
           },
           onOpen() { state.opens += 1; report(); },

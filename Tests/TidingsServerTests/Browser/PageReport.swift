@@ -39,6 +39,8 @@ struct PageReport: Decodable, Sendable {
     var tokenFetches: Int
     /// Uncaught exceptions and rejections in the page.
     var failures: [String]
+    /// Loads of the page's tables through `/rows` (with `loadTables`).
+    var tableLoads: Int
 
     /// The change-log ids of the events received, in order.
     var ids: [Int64] { events.compactMap(\.id) }

@@ -1,0 +1,70 @@
+import Logging
+import PostgresNIO
+import TidingsPostgres
+
+/// Publishes at most once per ``IdempotencyKey``: the publish and the key's row commit in one
+/// transaction, and the key's primary key makes a concurrent repeat wait for the first one and
+/// then roll back (`Migrations/0006_publish_keys.sql`).
+enum IdempotentPublish {
+    /// What became of the request.
+    enum Outcome: Sendable, Equatable {
+        /// Published now, with this id.
+        case published(Int64)
+        /// Published earlier under this key with the same body, with this id (nil when that id
+        /// could not be recorded).
+        case repeated(Int64?)
+        /// The key was used earlier with another body.
+        case conflict
+    }
+
+    static func run(
+        _ publish: PostgresQuery,
+        key: IdempotencyKey,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Outcome {
+        // A key whose event retention pruned between the refusal and the read is free again.
+        for _ in 0..<2 {
+            if let outcome = try await attempt(publish, key: key, on: connection, logger: logger) { return outcome }
+        }
+        return try await earlier(key, on: connection, logger: logger) ?? .repeated(nil)
+    }
+
+    private static func attempt(
+        _ publish: PostgresQuery,
+        key: IdempotencyKey,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Outcome? {
+        try await connection.perform("BEGIN", logger: logger)
+        do {
+            try await connection.perform(publish, logger: logger)
+            try await connection.perform(
+                "INSERT INTO tidings.publish_keys (subject, key, body_hash) VALUES (\(key.scope), \(key.key), \(key.bodyHash))",
+                logger: logger
+            )
+            try await connection.perform("COMMIT", logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            try await connection.perform("ROLLBACK", logger: logger)
+            return try await earlier(key, on: connection, logger: logger)
+        } catch {
+            // The first error is the one to report; a ROLLBACK that fails means the connection is gone.
+            try? await connection.perform("ROLLBACK", logger: logger)
+            throw error
+        }
+        let rows = try await connection.query("SELECT tidings.last_change_id()", logger: logger)
+        for try await id in rows.decode(Int64.self) { return .published(id) }
+        throw APIError.unavailable("the publish committed but its id could not be read")
+    }
+
+    private static func earlier(_ key: IdempotencyKey, on connection: PostgresConnection, logger: Logger) async throws -> Outcome? {
+        let rows = try await connection.query(
+            "SELECT body_hash, change_id FROM tidings.publish_keys WHERE subject = \(key.scope) AND key = \(key.key)",
+            logger: logger
+        )
+        for try await (hash, id) in rows.decode((String, Int64?).self) {
+            return hash == key.bodyHash ? .repeated(id) : .conflict
+        }
+        return nil
+    }
+}

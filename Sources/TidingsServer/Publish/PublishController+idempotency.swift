@@ -1,0 +1,44 @@
+import CoreMetrics
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PostgresNIO
+import TidingsCore
+
+extension PublishController {
+    /// `POST /publish` with an `Idempotency-Key`: 201 when published now, 200 with the first id
+    /// for a repeat, 409 when the key was used with another body.
+    func publishOnce(_ parsed: PublishRequest, key: IdempotencyKey, field: String, logger: Logger) async throws -> Response {
+        let client = self.client
+        let topics = parsed.topics.map(\.description)
+        let statement: PostgresQuery = "SELECT tidings.publish(\(topics), \(parsed.event), (\(parsed.body)::jsonb)->'data')"
+        let outcome = try await DatabaseCall.run(field: field, logger: logger) {
+            try await client.withConnection { connection in
+                try await IdempotentPublish.run(statement, key: key, on: connection, logger: logger)
+            }
+        }
+        let id: Int64?
+        let status: HTTPResponse.Status
+        switch outcome {
+        case .published(let published):
+            metrics.published.increment()
+            id = published
+            status = .created
+        case .repeated(let earlier):
+            id = earlier
+            status = .ok
+        case .conflict:
+            throw APIError(
+                status: .conflict,
+                error: "idempotency_key_reused",
+                detail: "this Idempotency-Key was already used with a different body; use a new key for a new event"
+            )
+        }
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: #"{"id":\#(id.map(String.init) ?? "null")}"#))
+        )
+    }
+}
