@@ -16,7 +16,7 @@ import TidingsCore
             tables: [capture]
         )
         let reported = Mutex<[String]>([])
-        let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: TestSupport.logger)
+        let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: TestSupport.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             let watch = CaptureProblemWatch(client: client, logger: TestSupport.logger) { table, count in

@@ -49,7 +49,7 @@ struct RetentionRaceTests {
     func pruneDuringReplay() async throws {
         try await TestDatabase.with("replay_race") { database, config in
             for id in 1...6 { try await database.insert(id) }
-            let client = PostgresClient(configuration: config.postgres.url.clientConfiguration(), backgroundLogger: LiveGateway.logger)
+            let client = PostgresClient(configuration: try config.postgres.url.clientConfiguration(), backgroundLogger: LiveGateway.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 var replay = LogReplay(client: client, logger: LiveGateway.logger)

@@ -85,14 +85,14 @@ package struct RowsPredicate: Sendable {
             guard case .literal(let literal) = pattern[index] else { continue }
             switch segments[index] {
             case .literal(let text):
-                guard Array(text.utf8) == Array(literal.utf8) else { return nil }
+                guard Array(text.utf8) == Array(literal.description.utf8) else { return nil }
             case .column(let name):
-                guard let value = TopicTemplate.decodeSegmentValue(String(literal)) else { return nil }
+                guard let value = TopicTemplate.decodeSegmentValue(literal.description) else { return nil }
                 guard let term = equality(name, value, columns[name] ?? .other, &parameters) else { return nil }
                 terms.append(term)
                 constrained.insert(name)
             case .mixed(let parts):
-                let placeholder = parameters.add(String(literal))
+                let placeholder = parameters.add(literal.description)
                 terms.append("(\(render(parts))) COLLATE \"C\" = \(placeholder)")
                 for case .column(let name) in parts { constrained.insert(name) }
             }
