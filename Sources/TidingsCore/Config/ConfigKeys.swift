@@ -1,7 +1,7 @@
 /// The keys each mapping of the config file may hold (SPEC §2), and the did-you-mean hints for
 /// the ones it may not.
 enum ConfigKeys {
-    static let root = ["listen", "tls", "postgres", "auth", "cors", "topics", "stream", "publish", "retention", "threads"]
+    static let root = ["listen", "tls", "postgres", "auth", "cors", "topics", "stream", "publish", "retention", "threads", "capture"]
     static let tls = ["certificate", "key"]
     static let postgres = ["url"]
     static let auth = ["jwt", "public", "max_streams_per_token"]
@@ -11,12 +11,13 @@ enum ConfigKeys {
     static let stream = ["heartbeat", "retry", "max_selectors", "buffer"]
     static let publish = ["max_body"]
     static let retention = ["max_age", "max_events", "interval"]
+    static let capture = ["mode", "slot", "publication", "lag_warning"]
 
     /// Every mapping, named as a user would look for it.
     static let sections: [(name: String, keys: [String])] = [
         ("the top level", root), ("tls", tls), ("postgres", postgres), ("auth", auth), ("auth.jwt", jwt),
         ("cors", cors), ("each topics entry", topic), ("stream", stream), ("publish", publish),
-        ("retention", retention),
+        ("retention", retention), ("capture", capture),
     ]
 
     /// The fix for an unknown `key` in a mapping that allows `known`: the closest known key when

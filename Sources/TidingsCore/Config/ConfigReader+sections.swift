@@ -14,6 +14,7 @@ extension ConfigReader {
         let publish = readPublish(top)
         let retention = readRetention(top)
         let threads = readThreads(top)
+        let capture = readCapture(top)
         guard errors.isEmpty, let tls, let postgres, let auth, let topics else { return nil }
         return TidingsConfig(
             listen: listen,
@@ -25,7 +26,8 @@ extension ConfigReader {
             stream: stream,
             publish: publish,
             retention: retention,
-            threads: threads
+            threads: threads,
+            capture: capture
         )
     }
 

@@ -20,6 +20,8 @@ public struct TidingsConfig: Sendable, Equatable {
     /// one fewer than the machine's cores, at least one, leaving a core to the change feed's
     /// thread, PostgreSQL and the kernel's network work.
     public var threads: Int?
+    /// Triggers or logical capture, and the logical mode's slot and publication.
+    public var capture: CaptureSettings
 
     public init(
         listen: ListenAddress = .init(host: "0.0.0.0", port: 8443),
@@ -31,7 +33,8 @@ public struct TidingsConfig: Sendable, Equatable {
         stream: StreamSettings = .init(),
         publish: PublishSettings = .init(),
         retention: RetentionSettings = .init(),
-        threads: Int? = nil
+        threads: Int? = nil,
+        capture: CaptureSettings = .init()
     ) {
         self.listen = listen
         self.tls = tls
@@ -43,6 +46,7 @@ public struct TidingsConfig: Sendable, Equatable {
         self.publish = publish
         self.retention = retention
         self.threads = threads
+        self.capture = capture
     }
 
     /// The table captures only, in file order.

@@ -85,7 +85,7 @@ package struct CaptureFunction: Sendable, Equatable {
     }
 
     /// One expression per template; NULL when a named value is NULL or empty, as `TopicTemplate.render` does.
-    private static func topicList(_ record: String, _ templates: [TopicTemplate]) -> String {
+    static func topicList(_ record: String, _ templates: [TopicTemplate]) -> String {
         templates.map { template in
             template.parts.map { part in
                 switch part {
@@ -100,7 +100,7 @@ package struct CaptureFunction: Sendable, Equatable {
     }
 
     /// The row as JSON: every column, or only `columns`.
-    private static func rowJSON(_ record: String, columns: [String]?) -> String {
+    static func rowJSON(_ record: String, columns: [String]?) -> String {
         guard let columns else { return "to_jsonb(\(record))" }
         guard !columns.isEmpty else { return "'{}'::jsonb" }
         // jsonb_build_object takes at most 100 arguments: 50 columns per call.
@@ -112,11 +112,11 @@ package struct CaptureFunction: Sendable, Equatable {
         }.joined(separator: " || ")
     }
 
-    private static func oldJSON(capture: TableCapture, shape: TableShape) -> String? {
+    static func oldJSON(_ record: String = "OLD", capture: TableCapture, shape: TableShape) -> String? {
         switch capture.old {
         case .none: nil
-        case .full: rowJSON("OLD", columns: capture.columns)
-        case .key: rowJSON("OLD", columns: shape.primaryKey)
+        case .full: rowJSON(record, columns: capture.columns)
+        case .key: rowJSON(record, columns: shape.primaryKey)
         }
     }
 

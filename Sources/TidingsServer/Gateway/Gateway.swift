@@ -76,7 +76,8 @@ public struct Gateway: Sendable {
         ).register(on: router)
         PublishController(client: client, authenticator: authenticator, maxBody: config.publish.maxBody, metrics: metrics)
             .register(on: router)
-        MetricsController(metrics: metrics, feed: feed.status).register(on: router)
+        let capture = Self.logicalCapture(config, logger: logger)
+        MetricsController(metrics: metrics, feed: feed.status, capture: capture?.status).register(on: router)
         extraRoutes(router)
 
         let server: HTTPServerBuilder
@@ -97,13 +98,26 @@ public struct Gateway: Sendable {
             router: router,
             server: server,
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: "tidings"),
-            services: [client, feed, channels, clock, pruner],
+            services: [client] + (capture.map { [$0] } ?? []) + [feed, channels, clock, pruner],
             onServerRunning: onServerRunning,
             logger: logger
         )
         self.hub = hub
         self.feed = feed
         self.client = client
+    }
+
+    /// The capturer service of `capture.mode: logical`; nil in triggers mode.
+    private static func logicalCapture(_ config: TidingsConfig, logger: Logger) -> LogicalCaptureService? {
+        guard config.capture.mode == .logical else { return nil }
+        let settings = LogicalCaptureSettings(
+            url: config.postgres.url,
+            slot: config.capture.slot,
+            publication: config.capture.publication,
+            builders: LogicalCaptureSettings.builders(for: config.tables),
+            lagWarningBytes: Int64(config.capture.lagWarning)
+        )
+        return LogicalCaptureService(settings: settings, logger: logger)
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.

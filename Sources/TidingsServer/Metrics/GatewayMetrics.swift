@@ -14,6 +14,8 @@ final class GatewayMetrics: Sendable {
     let listenerReconnects: Metrics.Counter
     let eventsPruned: Metrics.Counter
     let published: Metrics.Counter
+    /// WAL the logical capture's slot holds back (`capture.mode: logical`).
+    let captureLag: Metrics.Gauge
     private let changesRequests: Mutex<[Int: Metrics.Counter]> = Mutex([:])
     private let reconnectsSeen = Mutex(0)
 
@@ -23,6 +25,7 @@ final class GatewayMetrics: Sendable {
         listenerReconnects = Metrics.Counter(label: "tidings_listener_reconnects_total", factory: factory)
         eventsPruned = Metrics.Counter(label: "tidings_events_pruned_total", factory: factory)
         published = Metrics.Counter(label: "tidings_published_total", factory: factory)
+        captureLag = Metrics.Gauge(label: "tidings_capture_lag_bytes", factory: factory)
     }
 
     /// Counts one `/changes` answer by its status code.
@@ -41,7 +44,8 @@ final class GatewayMetrics: Sendable {
     }
 
     /// The Prometheus text of every series, after bringing the feed's counters up to date.
-    func exposition(feed: FeedStatus) -> [UInt8] {
+    func exposition(feed: FeedStatus, capture: CaptureStatus? = nil) -> [UInt8] {
+        if let capture { captureLag.record(capture.lagBytes) }
         let reconnects = feed.snapshot.reconnects
         let delta = reconnectsSeen.withLock { seen in
             defer { seen = max(seen, reconnects) }

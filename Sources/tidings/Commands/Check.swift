@@ -11,7 +11,7 @@ struct Check: AsyncParsableCommand {
 
     @OptionGroup var file: ConfigFileOption
 
-    @Flag(help: "Also check that every table and column the config names exists in the database.")
+    @Flag(help: "Also check that every table and column the config names exists in the database (and, in logical mode, wal_level, the REPLICATION right, the slot and the publication).")
     var database = false
 
     func run() async throws {
@@ -19,14 +19,21 @@ struct Check: AsyncParsableCommand {
         if database {
             var logger = Logger(label: "tidings")
             logger.logLevel = .error
-            let problems: [SchemaProblem]
+            let problems: [String]
             do {
-                problems = try await SchemaInspector(url: config.postgres.url, logger: logger).problems(in: config, configFile: file.config)
+                var found = try await SchemaInspector(url: config.postgres.url, logger: logger).problems(in: config, configFile: file.config)
+                    .map(\.description)
+                if config.capture.mode == .logical {
+                    found += try await PostgresSession.withConnection(url: config.postgres.url, logger: logger) { connection in
+                        try await LogicalCaptureCheck.problems(config.capture, migrated: true, on: connection, logger: logger)
+                    }.map { "\(file.config): \($0)" }
+                }
+                problems = found
             } catch {
                 throw fail("cannot check the database at \(config.postgres.url): \(error)")
             }
             if !problems.isEmpty {
-                throw fail(problems.map(\.description).joined(separator: "\n"), code: 1)
+                throw fail(problems.joined(separator: "\n"), code: 1)
             }
         }
         print(config.topicMapDescription())

@@ -1,0 +1,222 @@
+import Foundation
+import Logging
+import NIOCore
+import TidingsCore
+
+/// One capturer's reading of the slot, from `START_REPLICATION` to a stop or a failure: decodes
+/// each message, turns the changes of captured tables and the signed publish messages into
+/// pending events, and writes them in batches.
+///
+/// A batch is written when it is full (inside a large transaction too, without a position: the
+/// log transaction stays open), or at a transaction's end when the stream has nothing more at
+/// once, or when it has waited long enough. Only after the log transaction that raised the
+/// position has committed is the slot confirmed up to it.
+struct CaptureSession {
+    private let settings: LogicalCaptureSettings
+    private let log: LibPQConnection
+    private let stream: LibPQConnection
+    private let publishKey: [UInt8]?
+    private let logger: Logger
+    private let status: CaptureStatus
+    private let writer: CaptureLogWriter
+    private var relations: [UInt32: CapturedRelation] = [:]
+    /// The end of the last transaction in the log (recorded in `tidings.capture_position`).
+    private var writtenThrough: LSN
+    /// The position the slot was last confirmed at.
+    private var confirmed: LSN
+    /// The end of the last decoded transaction whose events are pending, not yet written.
+    private var pendingThrough: LSN?
+    private var inTransaction = false
+    private var skipping = false
+    private var commitTime: Int64 = 0
+    private var lastStatus = ContinuousClock.now
+    private var batchStarted: ContinuousClock.Instant?
+
+    init(
+        settings: LogicalCaptureSettings,
+        log: LibPQConnection,
+        stream: LibPQConnection,
+        writtenThrough: LSN,
+        publishKey: [UInt8]?,
+        logger: Logger,
+        status: CaptureStatus
+    ) {
+        self.settings = settings
+        self.log = log
+        self.stream = stream
+        self.writtenThrough = writtenThrough
+        self.confirmed = writtenThrough
+        self.publishKey = publishKey
+        self.logger = logger
+        self.status = status
+        self.writer = CaptureLogWriter(connection: log)
+    }
+
+    /// Reads until `stop`; `tick` runs between reads (the lag check).
+    mutating func pump(until stop: CaptureStopSignal, tick: () -> Void) throws(LogicalCaptureError) {
+        while !stop.isStopped {
+            let readyToWrite = pendingThrough != nil && !inTransaction
+            switch try stream.readCopyData(timeoutMilliseconds: readyToWrite ? 0 : 100) {
+            case .data(let bytes):
+                try handle(try ReplicationMessage.parse(bytes))
+            case .idle:
+                if readyToWrite { try writeBatch() }
+            }
+            if readyToWrite, let started = batchStarted, ContinuousClock.now - started > .milliseconds(50), !inTransaction {
+                try writeBatch()
+            }
+            if ContinuousClock.now - lastStatus > .seconds(10) { try sendStatus(replyRequested: false) }
+            tick()
+        }
+        if pendingThrough != nil && !inTransaction { try writeBatch() }
+    }
+
+    /// After a failure: drop what is pending and roll back the open log transaction.
+    func abandon() { writer.abandon() }
+
+    private mutating func handle(_ message: ReplicationMessage) throws(LogicalCaptureError) {
+        switch message {
+        case .keepalive(let end, let replyRequested):
+            // Nothing decoded is waiting: every transaction before `end` is in the log or was
+            // not ours, so the slot may move on and free WAL.
+            if !inTransaction, pendingThrough == nil, writer.count == 0, end > confirmed { confirmed = end }
+            if replyRequested { try sendStatus(replyRequested: false) }
+        case .xLogData(_, _, let payload):
+            try handle(try PgOutputDecoder.decode(payload))
+        }
+    }
+
+    private mutating func handle(_ message: PgOutputMessage) throws(LogicalCaptureError) {
+        logger.trace("decoded", metadata: ["message": "\(message)"])
+        switch message {
+        case .begin(let begin):
+            inTransaction = true
+            commitTime = begin.commitTime
+            // At or below the recorded position: a previous capturer wrote it before it died.
+            skipping = begin.finalLSN < writtenThrough
+            if batchStarted == nil { batchStarted = .now }
+        case .commit(let commit):
+            inTransaction = false
+            if !skipping { pendingThrough = commit.endLSN }
+            skipping = false
+            if writer.count >= settings.batchSize { try writeBatch() }
+        case .relation(let relation):
+            relations[relation.oid] = try describe(relation)
+        case .insert(let oid, let new):
+            guard !skipping, let relation = relations[oid], let builder = relation.builder else { return }
+            try append(relation, builder, op: "insert", new: record(relation, new), old: nil)
+        case .update(let oid, let old, let keyOnly, let new):
+            guard !skipping, let relation = relations[oid], let builder = relation.builder else { return }
+            let newRecord = try record(relation, CapturedRelation.filled(new, from: keyOnly ? nil : old))
+            // No old tuple: the key did not change, and the new row carries it.
+            var oldRecord = newRecord
+            if let old { oldRecord = try record(relation, old) }
+            try append(relation, builder, op: "update", new: newRecord, old: oldRecord)
+        case .delete(let oid, let old, _):
+            guard !skipping, let relation = relations[oid], let builder = relation.builder else { return }
+            try append(relation, builder, op: "delete", new: nil, old: record(relation, old))
+        case .message(let message):
+            guard !skipping, message.transactional, message.prefix == "tidings" else { return }
+            guard let body = verifiedPublish(message.content) else {
+                logger.warning("ignored a logical message with the tidings prefix that tidings.publish() did not sign")
+                return
+            }
+            writer.append(.publish(body: body, commitTime: commitTime))
+            if writer.count >= settings.batchSize { try writer.flush(through: nil) }
+        case .truncate, .origin, .type:
+            return
+        }
+    }
+
+    private mutating func append(_ relation: CapturedRelation, _ builder: String, op: String, new: String?, old: String?) throws(LogicalCaptureError) {
+        writer.append(.row(table: relation.table, builder: builder, op: op, new: new, old: old, commitTime: commitTime))
+        // A large transaction goes to the log in batches, all inside one log transaction.
+        if writer.count >= settings.batchSize { try writer.flush(through: nil) }
+    }
+
+    /// Writes what is pending, commits it with the position, then confirms the slot.
+    private mutating func writeBatch() throws(LogicalCaptureError) {
+        guard let through = pendingThrough else { return }
+        let logged = try writer.flush(through: through)
+        logger.debug("wrote a batch", metadata: ["events": "\(logged)", "through": "\(through)"])
+        status.addLogged(Int64(logged))
+        writtenThrough = through
+        pendingThrough = nil
+        batchStarted = nil
+        confirmed = max(confirmed, through)
+        try sendStatus(replyRequested: false)
+    }
+
+    private mutating func sendStatus(replyRequested: Bool) throws(LogicalCaptureError) {
+        let micros = Int64((Date().timeIntervalSince1970 - 946_684_800) * 1_000_000)
+        try stream.sendCopyData(ReplicationMessage.statusUpdate(confirmed: confirmed, now: micros, replyRequested: replyRequested))
+        lastStatus = .now
+    }
+
+    /// The row as a record literal; unchanged TOASTed values the WAL left out are read by key.
+    private func record(_ relation: CapturedRelation, _ tuple: [PgOutputMessage.TupleValue]) throws(LogicalCaptureError) -> String {
+        var unchanged: [String] = []
+        let literal = relation.record(tuple, unchanged: &unchanged)
+        guard !unchanged.isEmpty, !relation.primaryKey.isEmpty else { return literal }
+        let qualified = SQLText.qualified(relation.table)
+        let values = unchanged.map { "t.\(SQLText.identifier($0))::text" }.joined(separator: ", ")
+        let keys = relation.primaryKey.map(SQLText.identifier)
+        let rows = try log.execute(
+            """
+            SELECT ARRAY[\(values)]::text FROM \(qualified) AS t, (SELECT ($1::text::\(qualified)).*) AS r
+            WHERE (\(keys.map { "t." + $0 }.joined(separator: ", "))) = (\(keys.map { "r." + $0 }.joined(separator: ", ")))
+            """,
+            [literal]
+        )
+        guard let text = rows.first?.first ?? nil else { return literal }
+        let read = PostgresArrayText.parse(text)
+        var filled = tuple
+        for (name, value) in zip(unchanged, read) {
+            guard let position = relation.columns.firstIndex(where: { $0.name == name }), let index = relation.walIndex[position] else { continue }
+            filled[index] = value.map { .text($0) } ?? .null
+        }
+        var none: [String] = []
+        return relation.record(filled, unchanged: &none)
+    }
+
+    private func describe(_ wal: PgOutputMessage.Relation) throws(LogicalCaptureError) -> CapturedRelation {
+        let table = TableName(schema: wal.namespace, name: wal.name)
+        let rows = try log.execute(
+            """
+            SELECT a.attname::text,
+                (base.oid < 16384 OR EXISTS (
+                    SELECT 1 FROM pg_catalog.pg_depend AS d
+                    WHERE d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = base.oid AND d.deptype = 'e'
+                ))::text,
+                coalesce(a.attnum = ANY (i.indkey), false)::text
+            FROM pg_catalog.pg_attribute AS a
+            JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
+            JOIN pg_catalog.pg_type AS base ON base.oid = CASE WHEN t.typelem <> 0 AND t.typlen = -1 THEN t.typelem ELSE t.oid END
+            LEFT JOIN pg_catalog.pg_index AS i ON i.indrelid = a.attrelid AND i.indisprimary
+            WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
+            """,
+            [String(wal.oid)]
+        )
+        let columns = rows.map { CapturedRelation.Column(name: $0[0] ?? "", isSafe: $0[1] == "true") }
+        let key = rows.filter { $0[2] == "true" }.compactMap { $0[0] }
+        let relation = CapturedRelation(wal: wal, builder: settings.builders[table], columns: columns, primaryKey: key)
+        if relation.builder != nil, !relation.unsafeColumns.isEmpty {
+            logger.warning(
+                "columns of a user-defined type are captured as null in logical mode",
+                metadata: ["table": "\(table)", "columns": "\(relation.unsafeColumns)"]
+            )
+        }
+        return relation
+    }
+
+    /// The body of a message `tidings.publish()` signed, or nil.
+    private func verifiedPublish(_ content: [UInt8]) -> String? {
+        guard let publishKey, let newline = content.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        let body = content[(newline + 1)...]
+        let expected = CarriedChange(key: publishKey).tag(of: body)
+        let given = Array(content[..<newline])
+        guard given.count == expected.count, zip(given, expected).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else { return nil }
+        return String(decoding: body, as: UTF8.self)
+    }
+}
