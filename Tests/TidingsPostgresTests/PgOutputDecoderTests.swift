@@ -160,7 +160,10 @@ import TidingsPostgres
             $0.writeInteger(Int64(0))
             $0.writeInteger(UInt8(ascii: "B"))
         }
-        #expect(try ReplicationMessage.parse(data) == .xLogData(start: LSN(0x10), end: LSN(0x20), payload: ByteBuffer(bytes: [UInt8(ascii: "B")])))
+        #expect(
+            try ReplicationMessage.parse(data)
+                == .xLogData(start: LSN(0x10), end: LSN(0x20), payload: ByteBuffer(bytes: [UInt8(ascii: "B")]))
+        )
         let keepalive = bytes {
             $0.writeInteger(UInt8(ascii: "k"))
             $0.writeInteger(UInt64(0x30))

@@ -13,7 +13,8 @@ extension ConfigReader {
                 report(
                     modeNode,
                     "'\(text)' is not a capture mode",
-                    fix: "write mode: triggers (the default: any PostgreSQL) or mode: logical (needs wal_level=logical and a role with REPLICATION)"
+                    fix:
+                        "write mode: triggers (the default: any PostgreSQL) or mode: logical (needs wal_level=logical and a role with REPLICATION)"
                 )
             }
         }
@@ -31,7 +32,11 @@ extension ConfigReader {
             !text.isEmpty && text.utf8.count <= 63
             && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
         guard valid else {
-            report(node, "'\(text)' is not a valid \(what) name", fix: "write \(key): \(value) or another name of 1 to 63 characters a-z, 0-9 and _")
+            report(
+                node,
+                "'\(text)' is not a valid \(what) name",
+                fix: "write \(key): \(value) or another name of 1 to 63 characters a-z, 0-9 and _"
+            )
             return value
         }
         return text

@@ -128,7 +128,13 @@ struct CaptureSession {
         }
     }
 
-    private mutating func append(_ relation: CapturedRelation, _ builder: String, op: String, new: String?, old: String?) throws(LogicalCaptureError) {
+    private mutating func append(
+        _ relation: CapturedRelation,
+        _ builder: String,
+        op: String,
+        new: String?,
+        old: String?
+    ) throws(LogicalCaptureError) {
         writer.append(.row(table: relation.table, builder: builder, op: op, new: new, old: old, commitTime: commitTime))
         // A large transaction goes to the log in batches, all inside one log transaction.
         if writer.count >= settings.batchSize { try writer.flush(through: nil) }
@@ -172,7 +178,9 @@ struct CaptureSession {
         let read = PostgresArrayText.parse(text)
         var filled = tuple
         for (name, value) in zip(unchanged, read) {
-            guard let position = relation.columns.firstIndex(where: { $0.name == name }), let index = relation.walIndex[position] else { continue }
+            guard let position = relation.columns.firstIndex(where: { $0.name == name }), let index = relation.walIndex[position] else {
+                continue
+            }
             filled[index] = value.map { .text($0) } ?? .null
         }
         var none: [String] = []

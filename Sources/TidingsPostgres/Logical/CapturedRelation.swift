@@ -65,7 +65,8 @@ package struct CapturedRelation: Sendable {
     }
 
     /// `new` with each unchanged TOASTed value taken from `old` (a full old row carries them).
-    package static func filled(_ new: [PgOutputMessage.TupleValue], from old: [PgOutputMessage.TupleValue]?) -> [PgOutputMessage.TupleValue] {
+    package static func filled(_ new: [PgOutputMessage.TupleValue], from old: [PgOutputMessage.TupleValue]?) -> [PgOutputMessage.TupleValue]
+    {
         guard let old, old.count == new.count else { return new }
         return zip(new, old).map { new, old in
             if case .unchangedToast = new { return old }

@@ -62,7 +62,11 @@ package final class LibPQConnection {
     /// Runs one statement with text parameters and returns its rows.
     /// - Throws: ``LogicalCaptureError`` with `code` and the server's message.
     @discardableResult
-    package func execute(_ sql: String, _ parameters: [String?] = [], code: LogicalCaptureError.Code = .logWriteFailed) throws(LogicalCaptureError)
+    package func execute(
+        _ sql: String,
+        _ parameters: [String?] = [],
+        code: LogicalCaptureError.Code = .logWriteFailed
+    ) throws(LogicalCaptureError)
         -> Rows
     {
         guard let handle else { throw LogicalCaptureError(.connectionFailed, "the connection is closed") }
@@ -122,7 +126,9 @@ package final class LibPQConnection {
             if waited { return .idle }
             var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, timeoutMilliseconds)
-            if ready < 0, errno != EINTR { throw LogicalCaptureError(.connectionFailed, "waiting on the replication stream failed (errno \(errno))") }
+            if ready < 0, errno != EINTR {
+                throw LogicalCaptureError(.connectionFailed, "waiting on the replication stream failed (errno \(errno))")
+            }
             guard PQconsumeInput(handle) == 1 else {
                 throw LogicalCaptureError(.connectionFailed, "the replication stream failed: \(Self.message(handle))")
             }
@@ -159,7 +165,7 @@ package final class LibPQConnection {
     /// Null-terminated arrays of C strings that live for the duration of `body`.
     private static func withCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
         let copies = strings.map { $0.map { strdup($0) } ?? nil }
-        defer { copies.forEach { free($0) } }
+        defer { for copy in copies { free(copy) } }
         let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } } + [nil]
         return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }

@@ -81,7 +81,13 @@ package enum PgOutputDecoder {
             columns.append(.init(name: column, typeOID: type, isKey: flags & 1 != 0))
         }
         // pgoutput names pg_catalog with an empty namespace.
-        return .init(oid: oid, namespace: namespace.isEmpty ? "pg_catalog" : namespace, name: name, replicaIdentity: identity, columns: columns)
+        return .init(
+            oid: oid,
+            namespace: namespace.isEmpty ? "pg_catalog" : namespace,
+            name: name,
+            replicaIdentity: identity,
+            columns: columns
+        )
     }
 
     private static func tuple(_ buffer: inout ByteBuffer) throws(LogicalCaptureError) -> [PgOutputMessage.TupleValue] {

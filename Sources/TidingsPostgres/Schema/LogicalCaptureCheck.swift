@@ -66,7 +66,9 @@ package enum LogicalCaptureCheck {
         for try await (count) in rows.decode(Int64.self) { exists = count > 0 }
         guard !exists else { return }
         try await connection.perform(
-            PostgresQuery(unsafeSQL: "CREATE PUBLICATION \(SQLText.identifier(settings.publication)) WITH (publish_via_partition_root = true)"),
+            PostgresQuery(
+                unsafeSQL: "CREATE PUBLICATION \(SQLText.identifier(settings.publication)) WITH (publish_via_partition_root = true)"
+            ),
             logger: logger
         )
     }

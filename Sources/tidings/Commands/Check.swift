@@ -11,7 +11,7 @@ struct Check: AsyncParsableCommand {
 
     @OptionGroup var file: ConfigFileOption
 
-    @Flag(help: "Also check that every table and column the config names exists in the database (and, in logical mode, wal_level, the REPLICATION right, the slot and the publication).")
+    @Flag(help: "Also check the database: the tables and columns the config names, and what logical capture needs.")
     var database = false
 
     func run() async throws {
@@ -21,8 +21,11 @@ struct Check: AsyncParsableCommand {
             logger.logLevel = .error
             let problems: [String]
             do {
-                var found = try await SchemaInspector(url: config.postgres.url, logger: logger).problems(in: config, configFile: file.config)
-                    .map(\.description)
+                var found = try await SchemaInspector(url: config.postgres.url, logger: logger).problems(
+                    in: config,
+                    configFile: file.config
+                )
+                .map(\.description)
                 if config.capture.mode == .logical {
                     found += try await PostgresSession.withConnection(url: config.postgres.url, logger: logger) { connection in
                         try await LogicalCaptureCheck.problems(config.capture, migrated: true, on: connection, logger: logger)
