@@ -12,7 +12,8 @@ final class CaptureLogWriter {
     /// One change waiting to be written.
     enum Pending {
         case row(table: TableName, builder: String, op: String, new: String?, old: String?, commitTime: Int64)
-        case publish(body: String, commitTime: Int64)
+        /// `lsn`: the message's, which names the publish until it is logged (`tidings.published`).
+        case publish(body: String, commitTime: Int64, lsn: LSN)
     }
 
     private let connection: LibPQConnection
@@ -43,6 +44,7 @@ final class CaptureLogWriter {
         var ops: [String?] = []
         var payloads: [String?] = []
         var times: [String?] = []
+        var sources: [String?] = []
         var start = 0
         while start < pending.count {
             var end = start + 1
@@ -59,10 +61,12 @@ final class CaptureLogWriter {
                     tables.append(table.description)
                     ops.append(op)
                     times.append(String(time))
-                case .publish(_, let time):
+                    sources.append(nil)
+                case .publish(_, let time, let lsn):
                     tables.append(nil)
                     ops.append("publish")
                     times.append(String(time))
+                    sources.append(lsn.description)
                 }
             }
             start = end
@@ -74,11 +78,11 @@ final class CaptureLogWriter {
                 SELECT tidings.log_captured($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                     ARRAY(SELECT '2000-01-01 00:00:00+00'::timestamptz + t.micros * interval '1 microsecond'
                         FROM unnest($6::int8[]) WITH ORDINALITY AS t(micros, position) ORDER BY t.position),
-                    $7::pg_lsn)
+                    $7::pg_lsn[], $8::pg_lsn)
                 """,
                 [
                     PostgresLiteral.array(topics), PostgresLiteral.array(events), PostgresLiteral.array(tables),
-                    PostgresLiteral.array(ops), PostgresLiteral.array(payloads), PostgresLiteral.array(times), through?.description,
+                    PostgresLiteral.array(ops), PostgresLiteral.array(payloads), PostgresLiteral.array(times), PostgresLiteral.array(sources), through?.description,
                 ]
             )
             logged = rows.first?.first.flatMap { $0.flatMap { Int($0) } } ?? 0
@@ -124,7 +128,7 @@ final class CaptureLogWriter {
             )
         case .publish:
             var bodies: [String?] = []
-            for case .publish(let body, _) in run { bodies.append(body) }
+            for case .publish(let body, _, _) in run { bodies.append(body) }
             return try connection.execute(
                 """
                 SELECT c.position, (j.body -> 'topics')::text, j.body ->> 'event',

@@ -121,7 +121,7 @@ struct CaptureSession {
                 logger.warning("ignored a logical message with the tidings prefix that tidings.publish() did not sign")
                 return
             }
-            writer.append(.publish(body: body, commitTime: commitTime))
+            writer.append(.publish(body: body, commitTime: commitTime, lsn: message.lsn))
             if writer.count >= settings.batchSize { try writer.flush(through: nil) }
         case .truncate, .origin, .type:
             return

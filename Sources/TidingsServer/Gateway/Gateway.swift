@@ -74,8 +74,13 @@ public struct Gateway: Sendable {
             maxSelectors: config.stream.maxSelectors,
             metrics: metrics
         ).register(on: router)
-        PublishController(client: client, authenticator: authenticator, maxBody: config.publish.maxBody, metrics: metrics)
-            .register(on: router)
+        PublishController(
+            client: client,
+            authenticator: authenticator,
+            maxBody: config.publish.maxBody,
+            metrics: metrics,
+            logicalCapture: config.capture.mode == .logical
+        ).register(on: router)
         let capture = Self.logicalCapture(config, logger: logger)
         MetricsController(metrics: metrics, feed: feed.status, capture: capture?.status).register(on: router)
         extraRoutes(router)
