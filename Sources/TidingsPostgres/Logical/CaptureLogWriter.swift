@@ -82,7 +82,8 @@ final class CaptureLogWriter {
                 """,
                 [
                     PostgresLiteral.array(topics), PostgresLiteral.array(events), PostgresLiteral.array(tables),
-                    PostgresLiteral.array(ops), PostgresLiteral.array(payloads), PostgresLiteral.array(times), PostgresLiteral.array(sources), through?.description,
+                    PostgresLiteral.array(ops), PostgresLiteral.array(payloads), PostgresLiteral.array(times),
+                    PostgresLiteral.array(sources), through?.description,
                 ]
             )
             logged = rows.first?.first.flatMap { $0.flatMap { Int($0) } } ?? 0
