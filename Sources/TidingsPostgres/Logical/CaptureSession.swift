@@ -20,14 +20,7 @@ struct CaptureSession {
     private let status: CaptureStatus
     private let writer: CaptureLogWriter
     private var relations: [UInt32: CapturedRelation] = [:]
-    /// The end of the last transaction in the log (recorded in `tidings.capture_position`).
-    private var writtenThrough: LSN
-    /// The position the slot was last confirmed at.
-    private var confirmed: LSN
-    /// The end of the last decoded transaction whose events are pending, not yet written.
-    private var pendingThrough: LSN?
-    private var inTransaction = false
-    private var skipping = false
+    private var position: CapturePosition
     private var commitTime: Int64 = 0
     private var lastStatus = ContinuousClock.now
     private var batchStarted: ContinuousClock.Instant?
@@ -44,8 +37,7 @@ struct CaptureSession {
         self.settings = settings
         self.log = log
         self.stream = stream
-        self.writtenThrough = writtenThrough
-        self.confirmed = writtenThrough
+        self.position = CapturePosition(writtenThrough: writtenThrough)
         self.publishKey = publishKey
         self.logger = logger
         self.status = status
@@ -55,20 +47,19 @@ struct CaptureSession {
     /// Reads until `stop`; `tick` runs between reads (the lag check).
     mutating func pump(until stop: CaptureStopSignal, tick: () -> Void) throws(LogicalCaptureError) {
         while !stop.isStopped {
-            let readyToWrite = pendingThrough != nil && !inTransaction
-            switch try stream.readCopyData(timeoutMilliseconds: readyToWrite ? 0 : 100) {
+            let ready = position.idle()
+            switch try stream.readCopyData(timeoutMilliseconds: ready == .none ? 100 : 0) {
             case .data(let bytes):
                 try handle(try ReplicationMessage.parse(bytes))
+                // A steady stream never idles: write at least every 50 ms.
+                if let started = batchStarted, ContinuousClock.now - started > .milliseconds(50) { try perform(position.idle()) }
             case .idle:
-                if readyToWrite { try writeBatch() }
-            }
-            if readyToWrite, let started = batchStarted, ContinuousClock.now - started > .milliseconds(50), !inTransaction {
-                try writeBatch()
+                try perform(position.idle())
             }
             if ContinuousClock.now - lastStatus > .seconds(10) { try sendStatus(replyRequested: false) }
             tick()
         }
-        if pendingThrough != nil && !inTransaction { try writeBatch() }
+        try perform(position.idle())
     }
 
     /// After a failure: drop what is pending and roll back the open log transaction.
@@ -79,7 +70,7 @@ struct CaptureSession {
         case .keepalive(let end, let replyRequested):
             // Nothing decoded is waiting: every transaction before `end` is in the log or was
             // not ours, so the slot may move on and free WAL.
-            if !inTransaction, pendingThrough == nil, writer.count == 0, end > confirmed { confirmed = end }
+            position.keepalive(end: end, pending: writer.count)
             if replyRequested { try sendStatus(replyRequested: false) }
         case .xLogData(_, _, let payload):
             try handle(try PgOutputDecoder.decode(payload))
@@ -90,33 +81,28 @@ struct CaptureSession {
         logger.trace("decoded", metadata: ["message": "\(message)"])
         switch message {
         case .begin(let begin):
-            inTransaction = true
             commitTime = begin.commitTime
-            // At or below the recorded position: a previous capturer wrote it before it died.
-            skipping = begin.finalLSN < writtenThrough
+            position.begin(finalLSN: begin.finalLSN)
             if batchStarted == nil { batchStarted = .now }
         case .commit(let commit):
-            inTransaction = false
-            if !skipping { pendingThrough = commit.endLSN }
-            skipping = false
-            if writer.count >= settings.batchSize { try writeBatch() }
+            try perform(position.commit(endLSN: commit.endLSN, pending: writer.count, batchSize: settings.batchSize))
         case .relation(let relation):
             relations[relation.oid] = try describe(relation)
         case .insert(let oid, let new):
-            guard !skipping, let relation = relations[oid], let builder = relation.builder else { return }
+            guard !position.skipping, let relation = relations[oid], let builder = relation.builder else { return }
             try append(relation, builder, op: "insert", new: record(relation, new), old: nil)
         case .update(let oid, let old, let keyOnly, let new):
-            guard !skipping, let relation = relations[oid], let builder = relation.builder else { return }
+            guard !position.skipping, let relation = relations[oid], let builder = relation.builder else { return }
             let newRecord = try record(relation, CapturedRelation.filled(new, from: keyOnly ? nil : old))
             // No old tuple: the key did not change, and the new row carries it.
             var oldRecord = newRecord
             if let old { oldRecord = try record(relation, old) }
             try append(relation, builder, op: "update", new: newRecord, old: oldRecord)
         case .delete(let oid, let old, _):
-            guard !skipping, let relation = relations[oid], let builder = relation.builder else { return }
+            guard !position.skipping, let relation = relations[oid], let builder = relation.builder else { return }
             try append(relation, builder, op: "delete", new: nil, old: record(relation, old))
         case .message(let message):
-            guard !skipping, message.transactional, message.prefix == "tidings" else { return }
+            guard !position.skipping, message.transactional, message.prefix == "tidings" else { return }
             guard let body = verifiedPublish(message.content) else {
                 logger.warning("ignored a logical message with the tidings prefix that tidings.publish() did not sign")
                 return
@@ -141,21 +127,19 @@ struct CaptureSession {
     }
 
     /// Writes what is pending, commits it with the position, then confirms the slot.
-    private mutating func writeBatch() throws(LogicalCaptureError) {
-        guard let through = pendingThrough else { return }
+    private mutating func perform(_ action: CapturePosition.Action) throws(LogicalCaptureError) {
+        guard case .writeBatch(let through) = action else { return }
         let logged = try writer.flush(through: through)
         logger.debug("wrote a batch", metadata: ["events": "\(logged)", "through": "\(through)"])
         status.addLogged(Int64(logged))
-        writtenThrough = through
-        pendingThrough = nil
+        position.written(through: through)
         batchStarted = nil
-        confirmed = max(confirmed, through)
         try sendStatus(replyRequested: false)
     }
 
     private mutating func sendStatus(replyRequested: Bool) throws(LogicalCaptureError) {
         let micros = Int64((Date().timeIntervalSince1970 - 946_684_800) * 1_000_000)
-        try stream.sendCopyData(ReplicationMessage.statusUpdate(confirmed: confirmed, now: micros, replyRequested: replyRequested))
+        try stream.sendCopyData(ReplicationMessage.statusUpdate(confirmed: position.confirmed, now: micros, replyRequested: replyRequested))
         lastStatus = .now
     }
 
