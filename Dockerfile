@@ -17,6 +17,10 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 FROM ${SWIFT_IMAGE} AS build
 WORKDIR /src
 
+# libpq, for logical capture's replication connection (the CLibPQ system-library target).
+# hadolint ignore=DL3008
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-config && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first: this layer is rebuilt only when the manifest changes. Package.resolved is
 # not committed; when the build context has one, `Package.*` copies it and resolution follows it.
 COPY Package.* ./
@@ -41,7 +45,7 @@ FROM ${RUNTIME_IMAGE}
 # hadolint ignore=DL3008
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates tzdata libstdc++6 \
+    && apt-get install -y --no-install-recommends ca-certificates tzdata libstdc++6 libpq5 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 tidings \
     && useradd --system --uid 10001 --gid tidings --no-create-home --home-dir /nonexistent \
