@@ -9,7 +9,8 @@
 #
 # Build stage: the official Swift image. The Swift standard library and Foundation are linked
 # statically, and TLS (BoringSSL inside swift-nio-ssl and swift-crypto) and the PostgreSQL client
-# (postgres-nio) are Swift packages, so the binary needs only the C and C++ runtimes of the host.
+# (postgres-nio) are Swift packages, so the binary needs only the C and C++ runtimes of the host,
+# and libpq for logical capture's replication connection.
 
 ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
