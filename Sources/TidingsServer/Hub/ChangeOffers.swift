@@ -13,7 +13,10 @@ struct ChangeOffers {
         guard let frame = frames.frame(for: subscriber.grant) else { return }
         let (outcome, needsDrain) = subscriber.enqueue(frame)
         switch outcome {
-        case .queued: delivered += 1
+        case .queued:
+            delivered += 1
+            drains.queued(frames.change, for: subscriber, needsDrain: needsDrain)
+            return
         case .lagged: lagged += 1
         case .ignored: break
         }
