@@ -6,10 +6,14 @@ import TidingsPostgres
 
 @Suite struct LogicalRestartTests {
     /// Inserts row `id` until it is known to be committed: after a lost connection the row may or
-    /// may not have committed, so it is looked up before it is written again.
+    /// may not have committed, so it is looked up before it is written again. A connection the
+    /// server ended (the restart) is dropped before it is used: postgres-nio can leave a query sent
+    /// on a closed connection waiting for ever (vapor/postgres-nio#487, reverted in #501), which is
+    /// what made this test hang, not the capturer.
     private func insert(_ id: Int, url: PostgresURL, connection: inout PostgresConnection?) async throws {
         while true {
             do {
+                if let open = connection, open.isClosed { connection = nil }
                 if connection == nil {
                     connection = try await PostgresConnection.connect(
                         configuration: try url.connectionConfiguration(),
