@@ -16,7 +16,11 @@ extension BrowserTests {
                     for id in 1...6 { try await database.insert(id, group: id % 2, note: "before \(id)") }
                     try await GatewayProcess(database: database.url, corsOrigin: harness.origin).run { gateway in
                         try await gateway.waitUntilReady()
-                        var setup = BrowserHarness.Setup(gateway: gateway.baseURL, token: try await BrowserCheck.token(), topics: ["items/**"])
+                        var setup = BrowserHarness.Setup(
+                            gateway: gateway.baseURL,
+                            token: try await BrowserCheck.token(),
+                            topics: ["items/**"]
+                        )
                         setup.loadTables = true
                         setup.lastEventId = nil
                         try harness.configure(setup)
