@@ -13,7 +13,9 @@ final class DevToolsBrowser: Sendable {
     let connection: DevToolsConnection
     let logFile: String
     private let pid: pid_t
-    private let exited: AsyncStream<Int32>
+    /// Ends once the browser has exited and every process that shares its output (its
+    /// renderers and helpers) has too.
+    private let gone: Task<Void, Never>
     private let profile: String
 
     /// Starts a browser, runs `body`, and stops the browser.
@@ -64,10 +66,12 @@ final class DevToolsBrowser: Sendable {
             toBrowser[index] = try Self.raised(toBrowser[index])
             fromBrowser[index] = try Self.raised(fromBrowser[index])
         }
-        let log = Glibc.open(logFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard log >= 0 else { throw TestFailure("cannot open \(logFile): errno \(errno)") }
+        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
+        // The browser's output: it ends when every browser process has exited.
+        let output = Pipe()
+        let log = output.fileHandleForWriting.fileDescriptor
         defer {
-            close(log)
+            try? output.fileHandleForWriting.close()
             close(toBrowser[0])
             close(fromBrowser[1])
         }
@@ -89,7 +93,12 @@ final class DevToolsBrowser: Sendable {
             throw TestFailure("cannot start \(arguments[0]): error \(spawned)")
         }
         self.pid = pid
-        exited = Self.reap(pid)
+        let exited = Self.reap(pid)
+        let lines = ProcessOutput(reading: output.fileHandleForReading, appendingTo: logFile).lines
+        gone = Task {
+            for await _ in exited {}
+            for await _ in lines {}
+        }
         connection = DevToolsConnection(
             output: FileHandle(fileDescriptor: toBrowser[1], closeOnDealloc: true),
             input: Self.messages(from: fromBrowser[0])
@@ -97,24 +106,21 @@ final class DevToolsBrowser: Sendable {
     }
 
     /// Closes the browser (`Browser.close`, then SIGKILL if it has not exited within five
-    /// seconds) and removes its profile; the log stays for a failed test to point at.
+    /// seconds), waits until every browser process is gone and removes the profile; the log
+    /// stays for a failed test to point at.
     func stop() async {
-        _ = try? await connection.send("Browser.close")
-        let exited = self.exited
         let pid = self.pid
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in exited {}
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(5))
-                return false
-            }
-            if await group.next() == false { kill(pid, SIGKILL) }
-            group.cancelAll()
-            await group.waitForAll()
+        let escalation = Task {
+            try await Task.sleep(for: .seconds(5))
+            kill(pid, SIGKILL)
         }
+        do {
+            try await connection.send("Browser.close")
+        } catch {
+            kill(pid, SIGTERM)  // the pipe is gone: the browser is exiting or has exited
+        }
+        await gone.value
+        escalation.cancel()
         try? FileManager.default.removeItem(atPath: profile)
     }
 
