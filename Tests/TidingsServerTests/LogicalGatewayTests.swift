@@ -18,7 +18,8 @@ struct LogicalGatewayTests {
             var config = try triggers.with()
             config.capture = CaptureSettings(mode: .logical, slot: database.url.database)
             let report = try await Migrator(url: database.url, logger: LiveGateway.logger).migrate(config: config)
-            #expect(report.removedCaptures == [TableName(schema: "public", name: "items")])
+            // The table's event builder stays (the capturer calls it); its triggers go.
+            #expect(report.updatedCaptures == [TableName(schema: "public", name: "items")])
             #expect(report.notes.contains("created replication slot \(database.url.database)"))
             let triggerCount = try await database.connection.query(
                 "SELECT count(*)::int8 FROM pg_trigger WHERE tgrelid = 'public.items'::regclass AND NOT tgisinternal",
@@ -46,6 +47,22 @@ struct LogicalGatewayTests {
                 #expect(published.name == "message")
                 #expect(published.id == String(id))
                 #expect(Int64(row.id ?? "") ?? .max < id)
+                // Idempotency-Key (migration 0006) in logical mode: the repeat answers the first id.
+                let keyed = [auth, ("Idempotency-Key", "logical-key-1")]
+                let body = #"{"topics":["chat/42"],"event":"message","data":{"text":"once"}}"#
+                let first = try await client.call("\(live.baseURL)/publish", method: .POST, headers: keyed, body: body)
+                let repeated = try await client.call("\(live.baseURL)/publish", method: .POST, headers: keyed, body: body)
+                #expect(first.status == 201)
+                #expect(repeated.status == 200)
+                let firstID = try #require((try first.json["id"] as? NSNumber)?.int64Value)
+                #expect((try repeated.json["id"] as? NSNumber)?.int64Value == firstID)
+                let once = try #require(try await stream.nextEvent())
+                #expect(once.id == String(firstID))
+                let logged = try await database.connection.query(
+                    "SELECT count(*)::int8 FROM tidings.changes WHERE data->'data'->>'text' = 'once'",
+                    logger: LiveGateway.logger
+                )
+                for try await count in logged.decode(Int64.self) { #expect(count == 1) }
             }
         }
     }
