@@ -3,18 +3,14 @@ import PostgresNIO
 import Testing
 import TidingsCore
 import TidingsServer
+import TidingsTestSupport
 
 /// What the browser tests share: the page's token, the table the page's store must equal, and
 /// the once-each-in-order check of the ids it received.
 enum BrowserCheck {
     /// A token for the page: subscribe `items/**` and `notes/**`, publish `notes/**`.
     static func token(ttl: Duration = .seconds(600)) async throws -> String {
-        try await TokenMinter(settings: JWTSettings(key: .secret(TestConfig.secret))).mint(
-            subscribe: [try Selector(parsing: "items/**"), try Selector(parsing: "notes/**")],
-            publish: [try Selector(parsing: "notes/**")],
-            subject: "browser-test",
-            ttl: ttl
-        )
+        try await TestMint.token(subscribe: ["items/**", "notes/**"], publish: ["notes/**"], subject: "browser-test", ttl: ttl)
     }
 
     /// `public.items` as the page's store should hold it.

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
+import TidingsTestSupport
 
 /// The test's own plain-HTTP server on 127.0.0.1: it serves the test page and
 /// `clients/js/tidings.js`, passes commands to the page and receives its reports.
@@ -81,13 +82,9 @@ final class BrowserHarness: Sendable {
         await commands.send(#"{"op":"reload"}"#)
     }
 
-    /// `clients/js/tidings.js` as shipped, found from this file's place in the package.
+    /// `clients/js/tidings.js` as shipped.
     static func clientScript() throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let path = root.appendingPathComponent("clients/js/tidings.js").path
-        guard let data = FileManager.default.contents(atPath: path) else { throw TestFailure("cannot read \(path)") }
-        return String(decoding: data, as: UTF8.self)
+        try PackageRoot.text("clients/js/tidings.js")
     }
 
     /// Starts the server, runs `body`, then answers the page's last long poll and stops.

@@ -4,6 +4,7 @@ import PostgresNIO
 import Testing
 import TidingsCore
 import TidingsServer
+import TidingsTestSupport
 
 extension BrowserTests {
     @Suite("Live changes, a gateway restart and offline publishes")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TidingsCore
 import TidingsServer
+import TidingsTestSupport
 
 extension BrowserTests {
     @Suite("Resuming across a reload and a token expiry")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TidingsCore
 import TidingsServer
+import TidingsTestSupport
 
 extension BrowserTests {
     @Suite("subscribe({store, tables}): /rows, then the stream")

@@ -1,4 +1,5 @@
 import Foundation
+import TidingsTestSupport
 
 /// A headless Chromium showing one page, for tests that run the JavaScript client in a real
 /// browser.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TidingsTestSupport
 
 @Suite("clients/js: the installable JavaScript client", .timeLimit(.minutes(2)))
 struct ClientPackageTests {

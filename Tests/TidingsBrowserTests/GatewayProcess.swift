@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import TidingsCore
 import TidingsServer
+import TidingsTestSupport
 
 /// `tidings serve` as a process of its own on a fixed port, over TLS, so that a test can stop
 /// the gateway (SIGTERM, a clean drain) and start it again on the same port while a browser

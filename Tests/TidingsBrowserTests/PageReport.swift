@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TidingsTestSupport
 
 /// What the test page last told the test (`POST /report`): a whole snapshot of its client,
 /// its store and its publisher, numbered so that a late, older snapshot never replaces a newer one.

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import TidingsTestSupport
 
 /// A plain-HTTP server for the React binding's browser test: it serves a page that renders
 /// `useRows` with Debian's React (UMD builds, exposed to ES modules through an import map and a

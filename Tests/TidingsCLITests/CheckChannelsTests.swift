@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 /// `check --database` shows who can forge a channel's events: NOTIFY needs no privilege, so
 /// every role that can connect may send one.

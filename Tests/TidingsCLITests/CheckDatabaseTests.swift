@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @testable import TidingsServer
 

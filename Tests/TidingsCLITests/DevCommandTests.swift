@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import Testing
+import TidingsTestSupport
 
 @Suite("tidings dev: the demo page and its endpoints", .timeLimit(.minutes(1)))
 struct DevCommandTests {
@@ -66,7 +67,7 @@ struct DevCommandTests {
 
             let (scriptStatus, script) = try await Self.send(client, .GET, baseURL + "/tidings.js")
             #expect(scriptStatus == 200)
-            #expect(script == (try BrowserHarness.clientScript()))
+            #expect(script == (try PackageRoot.text("clients/js/tidings.js")))
 
             for bad in ["not json", #"{"title":""}"#, #"{"title":"   "}"#, #"{"title":42}"#, "[]", #"{"name":"x"}"#] {
                 let (status, body) = try await Self.send(client, .POST, baseURL + "/dev/todos", bad)

@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @testable import TidingsServer
 

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @testable import TidingsServer
 

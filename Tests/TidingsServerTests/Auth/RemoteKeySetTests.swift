@@ -8,6 +8,7 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @testable import TidingsServer
 

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @testable import TidingsServer
 

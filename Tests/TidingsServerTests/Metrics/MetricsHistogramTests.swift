@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @testable import TidingsServer
 
@@ -61,7 +62,7 @@ struct MetricsHistogramTests {
         "every metric the alert rules and the Grafana dashboard use is exported by /metrics, or comes with capture work and is documented"
     )
     func monitoringFilesUseExportedMetrics() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = PackageRoot.url
         let referenced = try ["deploy/prometheus/alerts.yml", "deploy/grafana/tidings.json"].reduce(into: Set<String>()) { names, file in
             names.formUnion(Self.metricNames(in: try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)))
         }

@@ -4,6 +4,7 @@ import NIOCore
 import ServiceLifecycle
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @testable import TidingsServer
 

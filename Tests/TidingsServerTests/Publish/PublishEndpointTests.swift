@@ -4,6 +4,7 @@ import NIOHTTP1
 import PostgresNIO
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @testable import TidingsServer
 

@@ -5,6 +5,7 @@ import PostgresNIO
 import Testing
 import TidingsCore
 import TidingsServer
+import TidingsTestSupport
 
 @Suite("POST /publish with Idempotency-Key", .timeLimit(.minutes(3)))
 struct PublishIdempotencyTests {
@@ -13,12 +14,7 @@ struct PublishIdempotencyTests {
     static let changeIDLock = "32766977284925299"
 
     private static func token(_ config: TidingsConfig, subject: String) async throws -> String {
-        try await TokenMinter(settings: config.auth.jwt).mint(
-            subscribe: [try Selector(parsing: "chat/**")],
-            publish: [try Selector(parsing: "chat/**")],
-            subject: subject,
-            ttl: .seconds(3600)
-        )
+        try await TestMint.token(subscribe: ["chat/**"], publish: ["chat/**"], subject: subject, config: config)
     }
 
     @Test("a repeat answers 200 with the first id and logs nothing; another body is 409; another subject publishes")

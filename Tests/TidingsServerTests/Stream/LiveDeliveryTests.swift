@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @testable import TidingsServer
 

@@ -5,6 +5,7 @@ import NIOHTTP1
 import Testing
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 @testable import TidingsServer
 

@@ -2,18 +2,20 @@ import Logging
 import Synchronization
 
 /// Every line a logger wrote, kept in memory so a test can search it.
-final class CapturedLog: Sendable {
+package final class CapturedLog: Sendable {
     private let lines = Mutex<[String]>([])
 
+    package init() {}
+
     /// A logger at `level` writing here.
-    func logger(level: Logger.Level = .trace) -> Logger {
+    package func logger(level: Logger.Level = .trace) -> Logger {
         var logger = Logger(label: "tidings-captured") { label in CapturingLogHandler(label: label, sink: self) }
         logger.logLevel = level
         return logger
     }
 
     /// The lines so far.
-    var snapshot: [String] { lines.withLock { $0 } }
+    package var snapshot: [String] { lines.withLock { $0 } }
 
     fileprivate func append(_ line: String) {
         lines.withLock { $0.append(line) }
@@ -22,24 +24,24 @@ final class CapturedLog: Sendable {
 
 /// Renders each record as a console handler would (level, label, message, all metadata,
 /// source) into a ``CapturedLog``.
-struct CapturingLogHandler: LogHandler {
-    let label: String
-    let sink: CapturedLog
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    var metadataProvider: Logger.MetadataProvider?
+package struct CapturingLogHandler: LogHandler {
+    package let label: String
+    package let sink: CapturedLog
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level = .trace
+    package var metadataProvider: Logger.MetadataProvider?
 
-    init(label: String, sink: CapturedLog) {
+    package init(label: String, sink: CapturedLog) {
         self.label = label
         self.sink = sink
     }
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var all = metadata
         if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
         if let explicit = event.metadata { all.merge(explicit) { _, new in new } }

@@ -1,13 +1,13 @@
 import Foundation
 
 /// `curl` run as a user would run it, with its output readable line by line as it arrives.
-final class CurlProcess: @unchecked Sendable {
+package final class CurlProcess: @unchecked Sendable {
     // `process` is configured before start and only read afterwards; the reader thread owns
     // the pipe's read end.
     private let process = Process()
-    let lines: AsyncStream<String>
+    package let lines: AsyncStream<String>
 
-    init(arguments: [String]) throws {
+    package init(arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["curl"] + arguments
         let output = Pipe()
@@ -37,7 +37,7 @@ final class CurlProcess: @unchecked Sendable {
     }
 
     /// Sends SIGTERM; the output stream ends when curl has exited.
-    func terminate() {
+    package func terminate() {
         if process.isRunning { process.terminate() }
     }
 }

@@ -11,14 +11,14 @@ import TidingsPostgres
 @testable import TidingsServer
 
 /// A gateway running on an ephemeral loopback port for the length of a test body.
-struct LiveGateway: Sendable {
-    let gateway: Gateway
-    let port: Int
-    let usesTLS: Bool
+package struct LiveGateway: Sendable {
+    package let gateway: Gateway
+    package let port: Int
+    package let usesTLS: Bool
 
-    var baseURL: String { "\(usesTLS ? "https" : "http")://127.0.0.1:\(port)" }
+    package var baseURL: String { "\(usesTLS ? "https" : "http")://127.0.0.1:\(port)" }
 
-    static let logger: Logger = {
+    package static let logger: Logger = {
         var logger = Logger(label: "tidings-test")
         logger.logLevel = .warning
         return logger
@@ -26,7 +26,7 @@ struct LiveGateway: Sendable {
 
     /// Starts the gateway for `config` (logging to `logger`), runs `body`, then shuts it down
     /// gracefully and waits.
-    static func with<Result: Sendable>(
+    package static func with<Result: Sendable>(
         _ config: TidingsConfig,
         logger: Logger = LiveGateway.logger,
         _ body: (LiveGateway) async throws -> Result
@@ -56,7 +56,7 @@ struct LiveGateway: Sendable {
     }
 
     /// Waits until `/readyz` answers 200: the feed is connected and caught up.
-    func waitUntilReady(client: HTTPClient) async throws {
+    package func waitUntilReady(client: HTTPClient) async throws {
         for _ in 0..<600 {
             let response = try? await client.execute(HTTPClientRequest(url: baseURL + "/readyz"), timeout: .seconds(5))
             if response?.status == .ok { return }
@@ -67,7 +67,7 @@ struct LiveGateway: Sendable {
 }
 
 /// A test's own failure with a message.
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+package struct TestFailure: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

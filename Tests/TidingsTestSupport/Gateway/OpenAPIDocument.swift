@@ -2,13 +2,11 @@ import Foundation
 import Yams
 
 /// The repository's `openapi.yaml`, read to check a running gateway's answers against it.
-struct OpenAPIDocument {
+package struct OpenAPIDocument {
     private let root: [String: Any]
 
-    init() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("openapi.yaml")
-        guard let root = try Yams.load(yaml: try String(contentsOf: url, encoding: .utf8)) as? [String: Any] else {
+    package init() throws {
+        guard let root = try Yams.load(yaml: try PackageRoot.text("openapi.yaml")) as? [String: Any] else {
             throw TestFailure("openapi.yaml is not a mapping")
         }
         self.root = root
@@ -16,7 +14,7 @@ struct OpenAPIDocument {
 
     /// The media types (without parameters) the document gives for `method path → status`;
     /// `nil` when it does not list that status at all, empty when the answer has no body.
-    func mediaTypes(_ method: String, _ path: String, status: Int) -> Set<String>? {
+    package func mediaTypes(_ method: String, _ path: String, status: Int) -> Set<String>? {
         let paths = root["paths"] as? [String: Any]
         let operation = (paths?[path] as? [String: Any])?[method.lowercased()] as? [String: Any]
         guard let responses = operation?["responses"] as? [String: Any],
@@ -27,7 +25,7 @@ struct OpenAPIDocument {
     }
 
     /// Every `(method, path)` the document describes.
-    var operations: Set<String> {
+    package var operations: Set<String> {
         let paths = root["paths"] as? [String: Any] ?? [:]
         var result: Set<String> = []
         for (path, item) in paths {
@@ -47,7 +45,7 @@ struct OpenAPIDocument {
     }
 
     /// `text/plain; version=0.0.4` → `text/plain`.
-    static func baseType(_ contentType: String) -> String {
+    package static func baseType(_ contentType: String) -> String {
         contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
     }
 }

@@ -3,12 +3,12 @@ import NIOPosix
 
 /// A bare TCP connection to a test server: bytes in, bytes out, and when the server closes it.
 /// For the clients a real HTTP client would never be: silent, slow, half-finished.
-struct RawConnection: Sendable {
-    let channel: any Channel
+package struct RawConnection: Sendable {
+    package let channel: any Channel
     /// Every byte the server sent, in order; finishes when the connection closes.
-    let received: AsyncStream<ByteBuffer>
+    package let received: AsyncStream<ByteBuffer>
 
-    static func connect(port: Int) async throws -> RawConnection {
+    package static func connect(port: Int) async throws -> RawConnection {
         let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
@@ -21,18 +21,18 @@ struct RawConnection: Sendable {
         return RawConnection(channel: channel, received: stream)
     }
 
-    func send(_ text: String) async throws {
+    package func send(_ text: String) async throws {
         try await channel.writeAndFlush(ByteBuffer(string: text))
     }
 
     /// Waits until the server closes the connection; returns what it sent meanwhile.
-    func untilClosed() async -> String {
+    package func untilClosed() async -> String {
         var text = ""
         for await buffer in received { text += String(buffer: buffer) }
         return text
     }
 
-    func close() async {
+    package func close() async {
         try? await channel.close()
     }
 

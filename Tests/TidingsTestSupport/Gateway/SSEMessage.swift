@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 
 /// One parsed piece of an SSE stream, as a client sees it.
-enum SSEMessage: Equatable, Sendable {
+package enum SSEMessage: Equatable, Sendable {
     case retry(Int)
     case comment(String)
     case event(id: String?, name: String?, data: String)
@@ -10,11 +10,15 @@ enum SSEMessage: Equatable, Sendable {
 
 /// Parses an SSE byte stream lazily: pulls the response body only when the test asks for the
 /// next message, so no task pumps it in the background.
-struct SSEMessages: AsyncSequence, Sendable {
-    typealias Element = SSEMessage
-    let body: HTTPClientResponse.Body
+package struct SSEMessages: AsyncSequence, Sendable {
+    package typealias Element = SSEMessage
+    package let body: HTTPClientResponse.Body
 
-    struct AsyncIterator: AsyncIteratorProtocol {
+    package init(body: HTTPClientResponse.Body) {
+        self.body = body
+    }
+
+    package struct AsyncIterator: AsyncIteratorProtocol {
         var chunks: HTTPClientResponse.Body.AsyncIterator
         var pending: [UInt8] = []
         var id: String?
@@ -22,7 +26,7 @@ struct SSEMessages: AsyncSequence, Sendable {
         var data: [String] = []
         var queued: [SSEMessage] = []
 
-        mutating func next() async throws -> SSEMessage? {
+        package mutating func next() async throws -> SSEMessage? {
             while queued.isEmpty {
                 if let newline = pending.firstIndex(of: 0x0A) {
                     let line = String(decoding: pending[..<newline], as: UTF8.self)
@@ -58,12 +62,12 @@ struct SSEMessages: AsyncSequence, Sendable {
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(chunks: body.makeAsyncIterator()) }
+    package func makeAsyncIterator() -> AsyncIterator { AsyncIterator(chunks: body.makeAsyncIterator()) }
 }
 
 extension SSEMessages.AsyncIterator {
     /// The next event, skipping comments and `retry:`.
-    mutating func nextEvent() async throws -> (id: String?, name: String?, data: String)? {
+    package mutating func nextEvent() async throws -> (id: String?, name: String?, data: String)? {
         while let message = try await next() {
             if case .event(let id, let name, let data) = message { return (id, name, data) }
         }

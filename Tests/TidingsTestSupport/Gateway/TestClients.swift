@@ -8,7 +8,7 @@ import TidingsServer
 extension HTTPClient {
     /// A client that trusts `certificatePEM` (the test's self-signed certificate), or any client
     /// for plain HTTP.
-    static func make(trusting certificatePEM: String? = nil, http1Only: Bool = false) throws -> HTTPClient {
+    package static func make(trusting certificatePEM: String? = nil, http1Only: Bool = false) throws -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let certificatePEM {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)))
@@ -21,11 +21,11 @@ extension HTTPClient {
 }
 
 /// A temporary directory holding a fresh self-signed certificate and key.
-struct TestCertificate {
-    let certificate: SelfSignedCertificate
-    let files: (certificate: String, key: String)
+package struct TestCertificate {
+    package let certificate: SelfSignedCertificate
+    package let files: (certificate: String, key: String)
 
-    init() throws {
+    package init() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tidings-cert-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         certificate = try SelfSignedCertificate()
@@ -34,7 +34,7 @@ struct TestCertificate {
 }
 
 /// Opens an SSE stream and returns its response and a message iterator.
-func openStream(
+package func openStream(
     _ client: HTTPClient,
     _ url: String,
     headers: [(String, String)] = []
@@ -46,6 +46,6 @@ func openStream(
 }
 
 /// Reads a whole small response body as text.
-func bodyText(_ response: HTTPClientResponse) async throws -> String {
+package func bodyText(_ response: HTTPClientResponse) async throws -> String {
     String(buffer: try await response.body.collect(upTo: 1 << 20))
 }

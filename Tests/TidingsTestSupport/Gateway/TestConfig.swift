@@ -2,10 +2,10 @@ import TidingsCore
 
 /// Configs for live-gateway tests: one captured table `public.items` under `items/{id}` and
 /// `groups/{group_id}/items`, public topics `items/**` and `groups/**`.
-enum TestConfig {
-    static let secret = "test-secret-that-is-long-enough-for-hs256"
+package enum TestConfig {
+    package static let secret = "test-secret-that-is-long-enough-for-hs256"
 
-    static func make(
+    package static func make(
         database: PostgresURL,
         tls: TLSFiles? = nil,
         public selectors: [String] = ["items/**", "groups/**"],
@@ -29,5 +29,5 @@ enum TestConfig {
     }
 
     /// The table the configs capture.
-    static let createTable = "CREATE TABLE public.items (id bigint PRIMARY KEY, group_id int NOT NULL, note text)"
+    package static let createTable = "CREATE TABLE public.items (id bigint PRIMARY KEY, group_id int NOT NULL, note text)"
 }

@@ -6,14 +6,14 @@ import TidingsPostgres
 
 /// A fresh database with the `items` table created and the change log migrated for a config,
 /// plus a connection for the test's own SQL.
-struct TestDatabase: Sendable {
-    let url: PostgresURL
-    let connection: PostgresConnection
+package struct TestDatabase: Sendable {
+    package let url: PostgresURL
+    package let connection: PostgresConnection
 
     /// Creates the database (on `cluster`, or the shared test cluster), migrates it for
     /// ``TestConfig/make(database:tls:public:stream:)`` with these settings, runs `body`, and
     /// closes the connection on every path.
-    static func with<Result: Sendable>(
+    package static func with<Result: Sendable>(
         _ prefix: String,
         on cluster: EphemeralCluster? = nil,
         tls: TLSFiles? = nil,
@@ -35,7 +35,7 @@ struct TestDatabase: Sendable {
     }
 
     /// A connection to an existing test database for the length of `body`.
-    static func connect<Result: Sendable>(_ url: PostgresURL, _ body: (TestDatabase) async throws -> Result) async throws -> Result {
+    package static func connect<Result: Sendable>(_ url: PostgresURL, _ body: (TestDatabase) async throws -> Result) async throws -> Result {
         let connection = try await PostgresConnection.connect(
             configuration: try url.connectionConfiguration(),
             id: Int.random(in: 1...Int.max),
@@ -53,7 +53,7 @@ struct TestDatabase: Sendable {
     }
 
     /// Inserts item `id` in its own transaction (or the open one).
-    func insert(_ id: Int, group: Int = 1, note: String = "n") async throws {
+    package func insert(_ id: Int, group: Int = 1, note: String = "n") async throws {
         try await connection.query(
             "INSERT INTO public.items (id, group_id, note) VALUES (\(id), \(group), \(note))",
             logger: LiveGateway.logger
@@ -61,7 +61,7 @@ struct TestDatabase: Sendable {
     }
 
     /// Runs `sql` (trusted test text).
-    func execute(_ sql: String) async throws {
+    package func execute(_ sql: String) async throws {
         try await connection.query(PostgresQuery(unsafeSQL: sql), logger: LiveGateway.logger)
     }
 }

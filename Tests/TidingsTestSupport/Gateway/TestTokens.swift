@@ -9,20 +9,20 @@ import TidingsCore
 
 /// Claims a third-party issuer might sign, built field by field so a test can leave out or
 /// falsify any one of them.
-struct TestClaims: JWTPayload {
+package struct TestClaims: JWTPayload {
     /// The `tidings` claim.
-    struct Rights: Codable, Sendable {
+    package struct Rights: Codable, Sendable {
         var subscribe: [String]
     }
 
-    var exp: ExpirationClaim?
-    var nbf: NotBeforeClaim?
-    var iss: IssuerClaim?
-    var aud: AudienceClaim?
-    var tidings: Rights
+    package var exp: ExpirationClaim?
+    package var nbf: NotBeforeClaim?
+    package var iss: IssuerClaim?
+    package var aud: AudienceClaim?
+    package var tidings: Rights
 
     /// Claims granting `subscribe`, expiring `expiresIn` seconds from now.
-    init(subscribe: [String], expiresIn: TimeInterval? = 3600, issuer: String? = nil, audience: String? = nil) {
+    package init(subscribe: [String], expiresIn: TimeInterval? = 3600, issuer: String? = nil, audience: String? = nil) {
         self.exp = expiresIn.map { ExpirationClaim(value: Date().addingTimeInterval($0)) }
         self.iss = issuer.map { IssuerClaim(value: $0) }
         self.aud = audience.map { AudienceClaim(value: [$0]) }
@@ -30,16 +30,16 @@ struct TestClaims: JWTPayload {
     }
 
     /// Checks happen in the gateway; signing needs none.
-    func verify(using algorithm: some JWTAlgorithm) async throws {}
+    package func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 
 /// Signs, forges and hand-builds tokens for the auth tests.
-enum TestTokens {
+package enum TestTokens {
     /// A secret long enough for HS512 (jwt-kit asserts a key at least the hash's size).
-    static let longSecret = String(repeating: "long-test-secret-", count: 4)
+    package static let longSecret = String(repeating: "long-test-secret-", count: 4)
 
     /// `claims` signed with an HMAC `secret` (HS256 unless `digest` says otherwise).
-    static func hmac(
+    package static func hmac(
         _ claims: TestClaims,
         secret: String = TestConfig.secret,
         digest: DigestAlgorithm = .sha256
@@ -50,7 +50,7 @@ enum TestTokens {
     }
 
     /// `claims` signed by whatever key `add` puts in a fresh collection, with `kid` in the header.
-    static func sign(_ claims: TestClaims, kid: String? = nil, _ add: (JWTKeyCollection) async throws -> Void) async throws -> String {
+    package static func sign(_ claims: TestClaims, kid: String? = nil, _ add: (JWTKeyCollection) async throws -> Void) async throws -> String {
         let keys = JWTKeyCollection()
         try await add(keys)
         return try await keys.sign(claims, kid: kid.map { JWKIdentifier(string: $0) })
@@ -58,7 +58,7 @@ enum TestTokens {
 
     /// A token built by hand from `header` and `claims`, signed with HMAC-SHA256 over `key`'s
     /// bytes, or left unsigned (empty third part) when `key` is `nil`.
-    static func handBuilt(header: [String: String], claims: TestClaims, hmacKey key: String?) throws -> String {
+    package static func handBuilt(header: [String: String], claims: TestClaims, hmacKey key: String?) throws -> String {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
         let signingInput =
@@ -69,19 +69,19 @@ enum TestTokens {
     }
 
     /// Unpadded base64url, as JWT parts are written.
-    static func base64URL(_ data: Data) -> String {
+    package static func base64URL(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
     /// An Ed25519 public key as a PEM SubjectPublicKeyInfo, which `EdDSA.PublicKey(pem:)` reads.
-    static func pem(_ key: Curve25519.Signing.PublicKey) -> String {
+    package static func pem(_ key: Curve25519.Signing.PublicKey) -> String {
         let spki = Data([0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]) + key.rawRepresentation
         return "-----BEGIN PUBLIC KEY-----\n\(spki.base64EncodedString())\n-----END PUBLIC KEY-----\n"
     }
 
     /// A P-256 public key as a JWKS entry for ES256.
-    static func jwk(_ key: P256.Signing.PublicKey, kid: String) -> [String: String] {
+    package static func jwk(_ key: P256.Signing.PublicKey, kid: String) -> [String: String] {
         let raw = key.rawRepresentation
         return [
             "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
@@ -92,7 +92,7 @@ enum TestTokens {
 
 extension TidingsConfig {
     /// This config with other token rules, public topics, stream limit and CORS origins.
-    func with(
+    package func with(
         jwt: JWTSettings = JWTSettings(key: .secret(TestConfig.secret)),
         public selectors: [String] = [],
         maxStreamsPerToken: Int = 0,
@@ -112,7 +112,7 @@ extension TidingsConfig {
 /// Checks that `response` is a JSON error with `status` and `code`, and that its body never
 /// echoes `secret` (the token that was sent); returns its `detail`.
 @discardableResult
-func expectJSONError(
+package func expectJSONError(
     _ response: HTTPClientResponse,
     status: Int,
     code: String,
@@ -131,7 +131,7 @@ func expectJSONError(
 
 /// Checks that `response` is the 401 RFC 6750 asks for a bad token; returns its `detail`.
 @discardableResult
-func expectInvalidToken(
+package func expectInvalidToken(
     _ response: HTTPClientResponse,
     token: String,
     sourceLocation: SourceLocation = #_sourceLocation

@@ -1,14 +1,12 @@
 import Foundation
 
 /// The built `tidings` executable, run as a user runs it.
-enum TidingsBinary {
+package enum TidingsBinary {
     /// `.build/debug/tidings` beside the test bundle (SwiftPM builds it with the tests).
-    static var path: String {
+    package static var path: String {
         get throws {
             let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            // The package root, from this file's place in Tests/TidingsServerTests/Support.
-            let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent()
+            let packageRoot = PackageRoot.url
             let candidates = [
                 bundleDirectory.appendingPathComponent("tidings").path,
                 bundleDirectory.deletingLastPathComponent().appendingPathComponent("tidings").path,
@@ -22,7 +20,7 @@ enum TidingsBinary {
     }
 
     /// Runs `tidings ARGUMENTS` to completion; returns its exit status and output.
-    static func run(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    package static func run(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try path)
         process.arguments = arguments
@@ -44,7 +42,7 @@ enum TidingsBinary {
     }
 
     /// A loopback port that was free a moment ago.
-    static func freePort() throws -> Int {
+    package static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
         var address = sockaddr_in()
@@ -63,7 +61,7 @@ enum TidingsBinary {
     }
 
     /// Writes `text` to a new temporary file and returns its path.
-    static func writeTemporary(_ text: String, name: String = "tidings.yaml") throws -> String {
+    package static func writeTemporary(_ text: String, name: String = "tidings.yaml") throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tidings-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent(name).path

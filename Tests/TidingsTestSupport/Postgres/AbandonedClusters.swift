@@ -1,4 +1,5 @@
 import Foundation
+import TidingsPostgres
 
 #if canImport(Glibc)
 import Glibc

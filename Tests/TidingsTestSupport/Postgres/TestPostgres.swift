@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import Synchronization
 import TidingsCore
+import TidingsPostgres
 
 #if canImport(Glibc)
 import Glibc
@@ -20,9 +21,9 @@ import Darwin
 /// `postgres://` URL of a user allowed to `CREATE DATABASE`), databases are created on that server
 /// instead and are left there. A cluster whose test process was killed before it could clean up
 /// is removed by the next test process that starts one.
-public enum TestPostgres {
+package enum TestPostgres {
     /// A new database named `<prefix>_<unique suffix>`.
-    public static func freshDatabase(_ prefix: String) async throws -> PostgresURL {
+    package static func freshDatabase(_ prefix: String) async throws -> PostgresURL {
         let name = uniqueName(prefix)
         if let text = ProcessInfo.processInfo.environment["TIDINGS_TEST_DATABASE_URL"], !text.isEmpty {
             var server = try PostgresURL(parsing: text)
