@@ -162,6 +162,7 @@ package final class EphemeralCluster: Sendable {
         guard geteuid() == 0 else { return nil }
         guard getpwnam("postgres") != nil else {
             throw EphemeralClusterError(
+                .noServerUser,
                 "running as root, but PostgreSQL refuses to run as root and there is no `postgres` user to run it as. "
                     + "Create one (`useradd --system --create-home postgres`; `apt-get install postgresql` creates it) or run as another user"
             )
@@ -172,12 +173,12 @@ package final class EphemeralCluster: Sendable {
     private static func makeTemporaryDirectory(owner: String?) throws -> String {
         var template = Array("/tmp/tidings-pg-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw EphemeralClusterError("cannot create a temporary directory under /tmp (errno \(errno))")
+            throw EphemeralClusterError(.temporaryDirectory, "cannot create a temporary directory under /tmp (errno \(errno))")
         }
         let path = String(cString: made)
         if let owner, let entry = getpwnam(owner) {
             guard chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid) == 0 else {
-                throw EphemeralClusterError("cannot give \(path) to the \(owner) user (errno \(errno))")
+                throw EphemeralClusterError(.temporaryDirectory, "cannot give \(path) to the \(owner) user (errno \(errno))")
             }
         }
         return path
