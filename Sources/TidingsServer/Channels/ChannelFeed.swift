@@ -69,6 +69,9 @@ struct ChannelFeed: Service {
                 for source in channels {
                     group.addTask {
                         try await connection.listen(on: source.channel) { notifications in
+                            // PostgresNIO calls this once the LISTEN has completed: from here on
+                            // every NOTIFY on the channel is delivered.
+                            logger.info("channel listener listening", metadata: ["channel": "\(source.channel)"])
                             for try await notification in notifications { forward(notification.payload, from: source) }
                         }
                         throw ChannelFeedError(.notificationsEnded, "the notifications of channel \(source.channel) ended")

@@ -1,9 +1,14 @@
 import Logging
 import Synchronization
 
-/// Every line a logger wrote, kept in memory so a test can search it.
+/// Every line a logger wrote, kept in memory so a test can search it or wait for one.
 package final class CapturedLog: Sendable {
-    private let lines = Mutex<[String]>([])
+    private struct State {
+        var lines: [String] = []
+        var waiters: [(text: String, continuation: CheckedContinuation<String, Never>)] = []
+    }
+
+    private let state = Mutex(State())
 
     package init() {}
 
@@ -15,10 +20,29 @@ package final class CapturedLog: Sendable {
     }
 
     /// The lines so far.
-    package var snapshot: [String] { lines.withLock { $0 } }
+    package var snapshot: [String] { state.withLock { $0.lines } }
+
+    /// The first line containing `text`, once one is written: what the code under test says
+    /// when it reaches a state, awaited instead of polled for.
+    package func firstLine(containing text: String) async -> String {
+        await withCheckedContinuation { continuation in
+            let written = state.withLock { state -> String? in
+                if let line = state.lines.first(where: { $0.contains(text) }) { return line }
+                state.waiters.append((text, continuation))
+                return nil
+            }
+            if let written { continuation.resume(returning: written) }
+        }
+    }
 
     fileprivate func append(_ line: String) {
-        lines.withLock { $0.append(line) }
+        let satisfied = state.withLock { state in
+            state.lines.append(line)
+            let satisfied = state.waiters.filter { line.contains($0.text) }.map(\.continuation)
+            state.waiters.removeAll { line.contains($0.text) }
+            return satisfied
+        }
+        for continuation in satisfied { continuation.resume(returning: line) }
     }
 }
 

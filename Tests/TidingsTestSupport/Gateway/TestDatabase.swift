@@ -35,7 +35,8 @@ package struct TestDatabase: Sendable {
     }
 
     /// A connection to an existing test database for the length of `body`.
-    package static func connect<Result: Sendable>(_ url: PostgresURL, _ body: (TestDatabase) async throws -> Result) async throws -> Result {
+    package static func connect<Result: Sendable>(_ url: PostgresURL, _ body: (TestDatabase) async throws -> Result) async throws -> Result
+    {
         let connection = try await PostgresConnection.connect(
             configuration: try url.connectionConfiguration(),
             id: Int.random(in: 1...Int.max),

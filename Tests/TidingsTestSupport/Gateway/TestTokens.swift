@@ -50,7 +50,11 @@ package enum TestTokens {
     }
 
     /// `claims` signed by whatever key `add` puts in a fresh collection, with `kid` in the header.
-    package static func sign(_ claims: TestClaims, kid: String? = nil, _ add: (JWTKeyCollection) async throws -> Void) async throws -> String {
+    package static func sign(
+        _ claims: TestClaims,
+        kid: String? = nil,
+        _ add: (JWTKeyCollection) async throws -> Void
+    ) async throws -> String {
         let keys = JWTKeyCollection()
         try await add(keys)
         return try await keys.sign(claims, kid: kid.map { JWKIdentifier(string: $0) })
