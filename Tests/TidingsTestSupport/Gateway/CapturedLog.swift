@@ -5,7 +5,7 @@ import Synchronization
 package final class CapturedLog: Sendable {
     private struct State {
         var lines: [String] = []
-        var waiters: [(text: String, continuation: CheckedContinuation<String, Never>)] = []
+        var waiters: [(holds: @Sendable ([String]) -> Bool, continuation: CheckedContinuation<[String], Never>)] = []
     }
 
     private let state = Mutex(State())
@@ -25,10 +25,16 @@ package final class CapturedLog: Sendable {
     /// The first line containing `text`, once one is written: what the code under test says
     /// when it reaches a state, awaited instead of polled for.
     package func firstLine(containing text: String) async -> String {
+        let lines = await until { lines in lines.contains { $0.contains(text) } }
+        return lines.first { $0.contains(text) } ?? ""
+    }
+
+    /// The lines so far, once `holds` is true of them (checked after every line is written).
+    package func until(_ holds: @escaping @Sendable ([String]) -> Bool) async -> [String] {
         await withCheckedContinuation { continuation in
-            let written = state.withLock { state -> String? in
-                if let line = state.lines.first(where: { $0.contains(text) }) { return line }
-                state.waiters.append((text, continuation))
+            let written = state.withLock { state -> [String]? in
+                if holds(state.lines) { return state.lines }
+                state.waiters.append((holds, continuation))
                 return nil
             }
             if let written { continuation.resume(returning: written) }
@@ -38,11 +44,12 @@ package final class CapturedLog: Sendable {
     fileprivate func append(_ line: String) {
         let satisfied = state.withLock { state in
             state.lines.append(line)
-            let satisfied = state.waiters.filter { line.contains($0.text) }.map(\.continuation)
-            state.waiters.removeAll { line.contains($0.text) }
+            let lines = state.lines
+            let satisfied = state.waiters.filter { $0.holds(lines) }.map { ($0.continuation, lines) }
+            state.waiters.removeAll { $0.holds(lines) }
             return satisfied
         }
-        for continuation in satisfied { continuation.resume(returning: line) }
+        for (continuation, lines) in satisfied { continuation.resume(returning: lines) }
     }
 }
 
