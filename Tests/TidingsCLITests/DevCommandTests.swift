@@ -8,88 +8,41 @@ import TidingsTestSupport
 
 @Suite("tidings dev: the demo page and its endpoints", .timeLimit(.minutes(1)))
 struct DevCommandTests {
-    /// `tidings dev` on a free port, for the length of `body`; ended with SIGINT, as Ctrl-C does,
-    /// and expected to exit 0.
-    static func withDev(_ body: (_ baseURL: String, _ client: HTTPClient) async throws -> Void) async throws {
-        let port = try TidingsBinary.freePort()
-        let dev = Process()
-        dev.executableURL = URL(fileURLWithPath: try TidingsBinary.path)
-        dev.arguments = ["dev", "--port", "\(port)", "--log-level", "warning"]
-        dev.standardOutput = FileHandle.nullDevice
-        dev.standardError = FileHandle.nullDevice
-        let exited = try dev.runReportingExit()
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateVerification = .none  // dev makes its certificate in a directory of its own
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
-        defer { client.shutdown { _ in } }
-        let baseURL = "https://127.0.0.1:\(port)"
-        do {
-            let deadline = ContinuousClock.now + .seconds(30)
-            var ready = false
-            while !ready, ContinuousClock.now < deadline, dev.isRunning {
-                let response = try? await client.execute(HTTPClientRequest(url: baseURL + "/readyz"), timeout: .seconds(2))
-                ready = response?.status == .ok
-                if !ready { try await Task.sleep(for: .milliseconds(100)) }
-            }
-            try #require(ready, "tidings dev did not become ready")
-            try await body(baseURL, client)
-        } catch {
-            dev.interrupt()
-            for await _ in exited {}
-            throw error
-        }
-        dev.interrupt()  // SIGINT
-        var status: Int32?
-        for await code in exited { status = code }
-        #expect(status == 0)
-    }
-
-    static func send(_ client: HTTPClient, _ method: HTTPMethod, _ url: String, _ body: String? = nil) async throws -> (Int, String) {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        let response = try await client.execute(request, timeout: .seconds(10))
-        return (Int(response.status.code), try await bodyText(response))
-    }
-
     @Test(
         "serves the demo page with its token and the client as shipped; /dev/todos validates, refuses stale versions and writes rows that /rows and streams show"
     )
     func demoPageAndTodos() async throws {
-        try await Self.withDev { baseURL, client in
-            let (pageStatus, page) = try await Self.send(client, .GET, baseURL + "/")
+        try await DevProcess.with { baseURL, client in
+            let (pageStatus, page) = try await DevProcess.send(client, .GET, baseURL + "/")
             #expect(pageStatus == 200)
             #expect(page.contains(#"import { subscribe, createStore } from "/tidings.js""#))
             let token = try #require(page.firstMatch(of: /\{"token":"([A-Za-z0-9_.-]+)"\}/)?.1)
 
-            let (scriptStatus, script) = try await Self.send(client, .GET, baseURL + "/tidings.js")
+            let (scriptStatus, script) = try await DevProcess.send(client, .GET, baseURL + "/tidings.js")
             #expect(scriptStatus == 200)
             #expect(script == (try PackageRoot.text("clients/js/tidings.js")))
 
             for bad in ["not json", #"{"title":""}"#, #"{"title":"   "}"#, #"{"title":42}"#, "[]", #"{"name":"x"}"#] {
-                let (status, body) = try await Self.send(client, .POST, baseURL + "/dev/todos", bad)
+                let (status, body) = try await DevProcess.send(client, .POST, baseURL + "/dev/todos", bad)
                 #expect(status == 400, "\(bad)")
                 #expect(body.contains(#""error":"bad_request""#), "\(body)")
             }
-            let (created, answer) = try await Self.send(client, .POST, baseURL + "/dev/todos", #"{"title":"buy milk"}"#)
+            let (created, answer) = try await DevProcess.send(client, .POST, baseURL + "/dev/todos", #"{"title":"buy milk"}"#)
             #expect(created == 201)
             #expect(answer == #"{"id":1}"#)
-            #expect(try await Self.send(client, .PATCH, baseURL + "/dev/todos/1", #"{"done":true}"#).0 == 200)
-            #expect(try await Self.send(client, .PATCH, baseURL + "/dev/todos/1", #"{"done":"yes"}"#).0 == 400)
-            #expect(try await Self.send(client, .DELETE, baseURL + "/dev/todos/99").0 == 404)
-            #expect(try await Self.send(client, .DELETE, baseURL + "/dev/todos/x").0 == 400)
+            #expect(try await DevProcess.send(client, .PATCH, baseURL + "/dev/todos/1", #"{"done":true}"#).0 == 200)
+            #expect(try await DevProcess.send(client, .PATCH, baseURL + "/dev/todos/1", #"{"done":"yes"}"#).0 == 400)
+            #expect(try await DevProcess.send(client, .DELETE, baseURL + "/dev/todos/99").0 == 404)
+            #expect(try await DevProcess.send(client, .DELETE, baseURL + "/dev/todos/x").0 == 400)
 
             // A stale version loses: 409 with the row as it is, and nothing changes.
-            let (conflict, current) = try await Self.send(client, .PATCH, baseURL + "/dev/todos/1", #"{"done":false,"version":1}"#)
+            let (conflict, current) = try await DevProcess.send(client, .PATCH, baseURL + "/dev/todos/1", #"{"done":false,"version":1}"#)
             #expect(conflict == 409)
             #expect(current.contains(#""error":"version_conflict""#), "\(current)")
-            #expect(try await Self.send(client, .PATCH, baseURL + "/dev/todos/1", #"{"done":false,"version":0}"#).0 == 400)
-            #expect(try await Self.send(client, .GET, baseURL + "/dev/todos").0 == 404)
+            #expect(try await DevProcess.send(client, .PATCH, baseURL + "/dev/todos/1", #"{"done":false,"version":0}"#).0 == 400)
+            #expect(try await DevProcess.send(client, .GET, baseURL + "/dev/todos").0 == 404)
 
-            let (snapshotStatus, snapshot) = try await Self.send(
+            let (snapshotStatus, snapshot) = try await DevProcess.send(
                 client,
                 .GET,
                 baseURL + "/rows?table=todos&topic=todos/**&access_token=\(token)"
