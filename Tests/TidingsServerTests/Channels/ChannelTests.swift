@@ -23,7 +23,7 @@ struct ChannelTests {
                 var (_, all) = try await openStream(client, "\(live.baseURL)/events?topic=alerts/*")
                 #expect(try await high.next() == .retry(2000))
                 #expect(try await all.next() == .retry(2000))
-                await Self.waitForListener(log)
+                try await Self.waitForListener(log)
                 try await database.execute(#"NOTIFY alerts, '{"severity":"low","text":"disk 70%"}'"#)
                 try await database.execute(#"NOTIFY alerts, '{"severity":"high","text":"disk 99%"}'"#)
 
@@ -49,7 +49,7 @@ struct ChannelTests {
             try await LiveGateway.with(config, logger: log.logger(level: .info)) { live in
                 var (_, stream) = try await openStream(client, "\(live.baseURL)/events?topic=alerts/**")
                 #expect(try await stream.next() == .retry(2000))
-                await Self.waitForListener(log)
+                try await Self.waitForListener(log)
                 try await database.execute("NOTIFY alerts, 'not json at all'")
                 try await database.execute(#"NOTIFY alerts, '{"text":"no severity"}'"#)
                 try await database.execute(#"NOTIFY alerts, '{"severity":"high","text":"after the bad ones"}'"#)
@@ -70,7 +70,7 @@ struct ChannelTests {
 
     /// Waits until the gateway's channel listener says its LISTEN has completed: a NOTIFY sent
     /// before that is not delivered to it.
-    static func waitForListener(_ log: CapturedLog) async {
-        _ = await log.firstLine(containing: "channel listener listening")
+    static func waitForListener(_ log: CapturedLog) async throws {
+        _ = try await log.firstLine(containing: "channel listener listening")
     }
 }

@@ -20,13 +20,13 @@ struct RetentionTests {
             let log = CapturedLog()
             try await LiveGateway.with(config, logger: log.logger(level: .info)) { live in
                 for id in 1...10 { try await database.insert(id) }
-                await Self.untilPruned(4, log)
+                try await Self.untilPruned(4, log)
                 let ids = try await Self.loggedIDs(database)
                 #expect(ids.count == 6)
                 let first = try #require(ids.first)
                 // Age the two oldest retained events past max_age: they go next.
                 try await database.execute("UPDATE tidings.changes SET at = at - interval '2 days' WHERE id <= \(first + 1)")
-                await Self.untilPruned(6, log)
+                try await Self.untilPruned(6, log)
                 let retained = try await Self.loggedIDs(database)
                 #expect(retained == Array(ids.dropFirst(2)))
                 let oldest = try #require(retained.first)
@@ -96,8 +96,8 @@ struct RetentionTests {
 
     /// Waits until the gateway's pruner says it has removed `count` events in all (it logs each
     /// pass that removed some, after the pass committed).
-    static func untilPruned(_ count: Int, _ log: CapturedLog) async {
-        _ = await log.until { lines in
+    static func untilPruned(_ count: Int, _ log: CapturedLog) async throws {
+        _ = try await log.until("\(count) events pruned") { lines in
             lines.filter { $0.contains("retention pruned events") }
                 .compactMap { line in line.firstMatch(of: /count=(\d+)/).flatMap { Int($0.1) } }
                 .reduce(0, +) >= count

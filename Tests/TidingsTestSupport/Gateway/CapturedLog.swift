@@ -5,7 +5,13 @@ import Synchronization
 package final class CapturedLog: Sendable {
     private struct State {
         var lines: [String] = []
-        var waiters: [(holds: @Sendable ([String]) -> Bool, continuation: CheckedContinuation<[String], Never>)] = []
+        var waiters: [Int: Waiter] = [:]
+        var nextWaiter = 0
+    }
+
+    private struct Waiter {
+        let holds: @Sendable ([String]) -> Bool
+        let continuation: CheckedContinuation<[String], any Error>
     }
 
     private let state = Mutex(State())
@@ -24,30 +30,47 @@ package final class CapturedLog: Sendable {
 
     /// The first line containing `text`, once one is written: what the code under test says
     /// when it reaches a state, awaited instead of polled for.
-    package func firstLine(containing text: String) async -> String {
-        let lines = await until { lines in lines.contains { $0.contains(text) } }
+    /// - Throws: a ``TestFailure`` naming `text` when the test is cancelled first (its time limit).
+    package func firstLine(containing text: String) async throws -> String {
+        let lines = try await until("a line containing '\(text)'") { lines in lines.contains { $0.contains(text) } }
         return lines.first { $0.contains(text) } ?? ""
     }
 
     /// The lines so far, once `holds` is true of them (checked after every line is written).
-    package func until(_ holds: @escaping @Sendable ([String]) -> Bool) async -> [String] {
-        await withCheckedContinuation { continuation in
-            let written = state.withLock { state -> [String]? in
-                if holds(state.lines) { return state.lines }
-                state.waiters.append((holds, continuation))
-                return nil
-            }
-            if let written { continuation.resume(returning: written) }
+    /// - Throws: a ``TestFailure`` naming `what` when the test is cancelled first (its time limit),
+    ///   so that a state never reached fails the test rather than hanging it.
+    package func until(_ what: String, _ holds: @escaping @Sendable ([String]) -> Bool) async throws -> [String] {
+        let id = state.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
         }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let written = state.withLock { state -> [String]? in
+                    if holds(state.lines) { return state.lines }
+                    state.waiters[id] = Waiter(holds: holds, continuation: continuation)
+                    return nil
+                }
+                if let written { continuation.resume(returning: written) }
+                // Cancelled before the waiter was stored: the handler found nothing to resume.
+                if written == nil && Task.isCancelled { cancel(id, what) }
+            }
+        } onCancel: {
+            cancel(id, what)
+        }
+    }
+
+    private func cancel(_ id: Int, _ what: String) {
+        let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+        waiter?.continuation.resume(throwing: TestFailure("cancelled while waiting in the log for \(what)"))
     }
 
     fileprivate func append(_ line: String) {
         let satisfied = state.withLock { state in
             state.lines.append(line)
             let lines = state.lines
-            let satisfied = state.waiters.filter { $0.holds(lines) }.map { ($0.continuation, lines) }
-            state.waiters.removeAll { $0.holds(lines) }
-            return satisfied
+            let ids = state.waiters.filter { $0.value.holds(lines) }.map(\.key)
+            return ids.compactMap { state.waiters.removeValue(forKey: $0) }.map { ($0.continuation, lines) }
         }
         for (continuation, lines) in satisfied { continuation.resume(returning: lines) }
     }
