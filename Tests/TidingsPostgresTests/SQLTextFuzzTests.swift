@@ -2,6 +2,7 @@ import PostgresNIO
 import Testing
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 /// `SQLText` against PostgreSQL itself: whatever the text, the literal reads back as the same
 /// bytes and the identifier names exactly that column.
