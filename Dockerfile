@@ -30,7 +30,10 @@ RUN swift package --force-resolved-versions resolve
 # SwiftPM resource bundles (TidingsPostgres ships Migrations/*.sql as one) must sit next to the
 # executable, where the migrator looks for them: stage the binary and every bundle together.
 # `--strip-debug` drops DWARF (185 MB -> 117 MB) but keeps symbols for crash backtraces.
+# SwiftPM checks every target's folder before it builds one product, test targets and the tests'
+# support target (Tests/TidingsTestSupport) included: Tests/ comes along, and is not built.
 COPY Sources ./Sources
+COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib --product tidings -Xlinker --strip-debug \
     && mkdir -p /staging \
     && bin="$(swift build -c release --static-swift-stdlib --show-bin-path)" \

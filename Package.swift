@@ -104,20 +104,44 @@ let package = Package(
             resources: [.copy("Resources/demo.html"), .copy("Resources/tidings.js")],
             swiftSettings: swiftSettings
         ),
+        // What the test targets share: throwaway databases, a gateway on a loopback port, HTTP,
+        // SSE and token helpers. Only test targets depend on it; no product contains it.
+        .target(
+            name: "TidingsTestSupport",
+            dependencies: [
+                "TidingsCore",
+                "TidingsPostgres",
+                "TidingsServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Tests/TidingsTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TidingsCoreTests",
-            dependencies: ["TidingsCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["TidingsCore", "TidingsTestSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TidingsPostgresTests",
-            dependencies: ["TidingsPostgres"],
+            dependencies: ["TidingsPostgres", "TidingsTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TidingsServerTests",
             dependencies: [
                 "TidingsServer",
+                "TidingsTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -130,6 +154,33 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The `tidings` executable run as a user runs it: its subcommands, exit statuses and messages.
+        .testTarget(
+            name: "TidingsCLITests",
+            dependencies: [
+                "TidingsServer",
+                "TidingsTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The JavaScript client: its package, and its behaviour in headless Chromium against a gateway.
+        .testTarget(
+            name: "TidingsBrowserTests",
+            dependencies: [
+                "TidingsServer",
+                "TidingsTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -48,6 +48,21 @@ import TidingsCore
         #expect(throws: PostgresURLError.self) { try PostgresURL(parsing: text) }
     }
 
+    @Test(
+        "a refused URL names the part to fix by its code",
+        arguments: [
+            ("localhost:5432", PostgresURLError.Code.malformed), ("mysql://u@h/db", .unsupportedScheme),
+            ("postgres://u@h:0/db", .invalidPort), ("postgres://u@h:x/db", .invalidPort), ("postgres://u@/db", .missingHost),
+            ("postgres://u@h/db?sslmode=verify", .invalidValue), ("postgres://u@h/db?connect_timeout=soon", .invalidValue),
+            ("postgres://u@h/db?sslcert=/c.pem", .unsupportedParameter), ("postgres://u@h/db?foo=1", .unsupportedParameter),
+        ]
+    )
+    func refusalCodes(text: String, code: PostgresURLError.Code) {
+        let error = #expect(throws: PostgresURLError.self) { try PostgresURL(parsing: text) }
+        #expect(error?.code == code, "\(text): \(error?.message ?? "")")
+        #expect(error?.description == error?.message)
+    }
+
     @Test("the description and the errors never show the password")
     func hidesPassword() throws {
         let url = try PostgresURL(parsing: "postgres://app:hunter2@h/db")

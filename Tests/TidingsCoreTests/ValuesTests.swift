@@ -1,5 +1,6 @@
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @Suite struct DurationTextTests {
     @Test(

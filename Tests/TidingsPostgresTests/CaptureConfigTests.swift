@@ -2,6 +2,7 @@ import PostgresNIO
 import Testing
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 @Suite struct CaptureConfigTests {
     static let setup = """

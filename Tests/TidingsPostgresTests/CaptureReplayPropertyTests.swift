@@ -4,6 +4,7 @@ import PostgresNIO
 import Testing
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 /// A client that applies its stream (inserts and updates set the row, deletes and moved deletes
 /// remove it, a TRUNCATE clears the table) ends with exactly its slice of the table.

@@ -2,6 +2,7 @@ import PostgresNIO
 import Testing
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 /// Attacks on capture by roles that own a table, write one, or merely connect (issue: capture
 /// made safe). The migrator is the test cluster's superuser, as it often is in production.

@@ -3,6 +3,7 @@ import PostgresNIO
 import Testing
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 @Suite struct LogicalCaptureFailureTests {
     @Test("migrate against wal_level=replica fails with the exact fix and changes nothing", .timeLimit(.minutes(1)))

@@ -2,6 +2,7 @@ import PostgresNIO
 import Testing
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 @Suite struct LogicalCaptureSecurityTests {
     /// A table owner's code that records who ran it: a domain whose check calls it, and a cast to

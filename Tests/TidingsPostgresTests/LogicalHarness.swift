@@ -2,6 +2,7 @@ import Logging
 import PostgresNIO
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 /// A database migrated for `capture.mode: logical` (its own slot, named after it) and a
 /// capturer to run against it.

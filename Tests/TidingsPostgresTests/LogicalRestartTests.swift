@@ -3,6 +3,7 @@ import PostgresNIO
 import Testing
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 @Suite struct LogicalRestartTests {
     /// Inserts row `id` until it is known to be committed: after a lost connection the row may or

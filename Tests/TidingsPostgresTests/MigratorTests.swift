@@ -3,6 +3,7 @@ import PostgresNIO
 import Testing
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 @Suite struct MigratorTests {
     static let ordersTable = "CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id text, status text)"

@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import TidingsTestSupport
 
 /// A logger that keeps every message at `.warning` and above, so a test can wait for one.
 final class RecordedLog: Sendable {

@@ -2,6 +2,7 @@ import PostgresNIO
 import Testing
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 /// `SQLText` against PostgreSQL itself: whatever the text, the literal reads back as the same
 /// bytes and the identifier names exactly that column.
@@ -12,7 +13,7 @@ import TidingsPostgres
         "\u{301}", "\u{600}", "\u{200D}", "\u{1F600}", "\u{FE0F}", "\u{1F1E6}", "\u{0D}",
     ]
 
-    @Test("random strings with quotes, backslashes and combining marks round-trip as literals and identifiers", .timeLimit(.minutes(1)))
+    @Test("random strings with quotes, backslashes and combining marks round-trip as literals and identifiers", .timeLimit(.minutes(3)))
     func roundTrip() async throws {
         let seed = UInt64.random(in: 0...UInt64.max)
         print("SQLTextFuzzTests seed \(seed)")

@@ -2,6 +2,7 @@ import Logging
 import PostgresNIO
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 /// Shared set-up for the tests that run against the throwaway cluster.
 enum TestSupport {

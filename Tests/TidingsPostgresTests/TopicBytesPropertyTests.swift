@@ -3,6 +3,7 @@ import PostgresNIO
 import Testing
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 /// Swift's idea of a topic must be PostgreSQL's: the same split on `/`, the same byte
 /// comparison, the same rendered template, for text that Unicode would call equivalent.

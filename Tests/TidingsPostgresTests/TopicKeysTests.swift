@@ -2,6 +2,7 @@ import PostgresNIO
 import Testing
 import TidingsCore
 import TidingsPostgres
+import TidingsTestSupport
 
 @Suite("Topic-filtered reads of the log", .timeLimit(.minutes(2)))
 struct TopicKeysTests {

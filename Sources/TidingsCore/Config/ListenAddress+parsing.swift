@@ -6,7 +6,7 @@ extension ListenAddress {
     ///   0...65535, an IPv6 address lacks brackets, or the text is a URL rather than an address.
     public init(parsing text: String) throws(ValueSyntaxError) {
         func failure(_ reason: String, _ fix: String = "write host:port, e.g. 0.0.0.0:8443 or [::1]:8443") -> ValueSyntaxError {
-            ValueSyntaxError(text: text, reason: reason, fix: fix)
+            ValueSyntaxError(.listenAddress, text: text, reason: reason, fix: fix)
         }
         guard !text.contains("/") else {
             throw failure("an address has no scheme or path", "write only host:port, e.g. 0.0.0.0:8443")

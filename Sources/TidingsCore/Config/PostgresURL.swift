@@ -47,11 +47,11 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     public init(parsing text: String) throws(PostgresURLError) {
         let scheme: Substring
         guard let schemeEnd = text.firstRange(of: "://") else {
-            throw PostgresURLError("expected postgres://user:password@host:5432/database")
+            throw PostgresURLError(.malformed, "expected postgres://user:password@host:5432/database")
         }
         scheme = text[..<schemeEnd.lowerBound]
         guard scheme == "postgres" || scheme == "postgresql" else {
-            throw PostgresURLError("the scheme must be postgres:// or postgresql://, not \(scheme)://")
+            throw PostgresURLError(.unsupportedScheme, "the scheme must be postgres:// or postgresql://, not \(scheme)://")
         }
         var rest = text[schemeEnd.upperBound...]
         var query: Substring = ""
@@ -86,19 +86,19 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
             let bracketed = String(host[host.index(after: host.startIndex)..<close])
             if after.hasPrefix(":") {
                 guard let parsed = Int(after.dropFirst()), (1...65535).contains(parsed) else {
-                    throw PostgresURLError("the port must be a number from 1 to 65535")
+                    throw PostgresURLError(.invalidPort, "the port must be a number from 1 to 65535")
                 }
                 port = parsed
             }
             host = bracketed
         } else if let colon = host.lastIndex(of: ":") {
             guard let parsed = Int(host[host.index(after: colon)...]), (1...65535).contains(parsed) else {
-                throw PostgresURLError("the port must be a number from 1 to 65535")
+                throw PostgresURLError(.invalidPort, "the port must be a number from 1 to 65535")
             }
             port = parsed
             host = String(host[..<colon])
         }
-        guard !host.isEmpty else { throw PostgresURLError("the host is missing (postgres://user@HOST:5432/database)") }
+        guard !host.isEmpty else { throw PostgresURLError(.missingHost, "the host is missing (postgres://user@HOST:5432/database)") }
         let database = path.isEmpty ? user : Self.percentDecode(path)
         var sslMode = SSLMode.prefer
         var parameters: [(key: String, value: String)] = []
@@ -109,7 +109,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
             if key == "sslmode" {
                 guard let mode = SSLMode(rawValue: value) else {
                     let modes = SSLMode.allCases.map(\.rawValue).joined(separator: ", ")
-                    throw PostgresURLError("sslmode must be one of \(modes), not '\(value)'")
+                    throw PostgresURLError(.invalidValue, "sslmode must be one of \(modes), not '\(value)'")
                 }
                 sslMode = mode
             } else {
@@ -130,14 +130,17 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
             if !value.isEmpty { applicationName = value }
         case "connect_timeout":
             guard let seconds = Int(value), seconds >= 0 else {
-                throw PostgresURLError("connect_timeout must be a whole number of seconds, not '\(value)'")
+                throw PostgresURLError(.invalidValue, "connect_timeout must be a whole number of seconds, not '\(value)'")
             }
             // libpq: 0 means wait indefinitely; postgres-nio needs a bound, so keep its default.
             connectTimeout = seconds == 0 ? nil : max(2, seconds)
         case "options":
             options = value.isEmpty ? nil : value
         case "sslcert", "sslkey", "sslpassword":
-            throw PostgresURLError("\(key): client certificates are not supported; authenticate with a password in the URL")
+            throw PostgresURLError(
+                .unsupportedParameter,
+                "\(key): client certificates are not supported; authenticate with a password in the URL"
+            )
         case "channel_binding", "target_session_attrs", "gssencmode", "sslcompression", "sslsni", "sslcrl", "sslcrldir",
             "ssl_min_protocol_version", "ssl_max_protocol_version", "keepalives", "keepalives_idle", "keepalives_interval",
             "keepalives_count", "tcp_user_timeout", "krbsrvname", "gsslib", "passfile", "requirepeer", "load_balance_hosts",
@@ -145,6 +148,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
             notes.append(Self.ignoredNote(key, value))
         default:
             throw PostgresURLError(
+                .unsupportedParameter,
                 "unknown URL parameter '\(key)' (libpq's sslmode, sslrootcert, application_name, connect_timeout, options and the like are taken)"
             )
         }
@@ -208,8 +212,44 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Why a Postgres URL was refused. Never contains the password.
+/// Why a Postgres URL was refused: a code and a message that names the part to fix. Never
+/// contains the password.
 public struct PostgresURLError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+    /// The kind of refusal, for callers that branch on it.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case malformed, unsupportedScheme, invalidPort, missingHost, invalidValue, unsupportedParameter, unreadableRootCertificate
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// Not a `postgres://` URL at all.
+        public static let malformed = Self(.malformed)
+        /// A scheme other than `postgres://` or `postgresql://`.
+        public static let unsupportedScheme = Self(.unsupportedScheme)
+        /// A port that is not a number from 1 to 65535.
+        public static let invalidPort = Self(.invalidPort)
+        /// No host.
+        public static let missingHost = Self(.missingHost)
+        /// A parameter the gateway takes, with a value it cannot use (`sslmode`, `connect_timeout`).
+        public static let invalidValue = Self(.invalidValue)
+        /// A parameter the gateway does not take (client certificates, unknown names).
+        public static let unsupportedParameter = Self(.unsupportedParameter)
+        /// `sslrootcert` names a file that cannot be read as PEM certificates.
+        public static let unreadableRootCertificate = Self(.unreadableRootCertificate)
+
+        public var description: String { base.rawValue }
+    }
+
+    public let code: Code
+    /// What is wrong and what is accepted, e.g. `the port must be a number from 1 to 65535`.
+    public let message: String
+
+    package init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
 }

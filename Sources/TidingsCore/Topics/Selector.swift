@@ -23,25 +23,25 @@ public struct Selector: Hashable, Sendable, CustomStringConvertible {
     ///   last, a segment that mixes a wildcard with other characters (`a*`), or a control
     ///   character.
     public init(parsing text: String) throws(TopicSyntaxError) {
-        guard !text.isEmpty else { throw TopicSyntaxError(text: text, reason: "a selector cannot be empty") }
+        guard !text.isEmpty else { throw TopicSyntaxError(.selector, text: text, reason: "a selector cannot be empty") }
         if let control = TopicSegment.firstControlCharacter(in: text) {
-            throw TopicSyntaxError(text: text, reason: Topic.controlCharacterReason(control))
+            throw TopicSyntaxError(.selector, text: text, reason: Topic.controlCharacterReason(control))
         }
         let parts = TopicSegment.split(text)
         var segments: [Segment] = []
         segments.reserveCapacity(parts.count)
         for (index, part) in parts.enumerated() {
             if part.text.utf8.isEmpty {
-                throw TopicSyntaxError(text: text, reason: "empty segment (leading, trailing or doubled '/')")
+                throw TopicSyntaxError(.selector, text: text, reason: "empty segment (leading, trailing or doubled '/')")
             } else if part.isExactly("*") {
                 segments.append(.any)
             } else if part.isExactly("**") {
                 guard index == parts.count - 1 else {
-                    throw TopicSyntaxError(text: text, reason: "'**' may only be the last segment")
+                    throw TopicSyntaxError(.selector, text: text, reason: "'**' may only be the last segment")
                 }
                 segments.append(.rest)
             } else if part.text.utf8.contains(UInt8(ascii: "*")) {
-                throw TopicSyntaxError(text: text, reason: "'*' must be a whole segment ('\(part)')")
+                throw TopicSyntaxError(.selector, text: text, reason: "'*' must be a whole segment ('\(part)')")
             } else {
                 segments.append(.literal(part))
             }

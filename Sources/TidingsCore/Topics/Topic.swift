@@ -14,7 +14,7 @@ public struct Topic: Hashable, Sendable, CustomStringConvertible {
     ///   wildcard segment (`*`, `**`), which belongs to selectors only, or a control character.
     public init(validating text: String) throws(TopicSyntaxError) {
         if let control = TopicSegment.firstControlCharacter(in: text) {
-            throw TopicSyntaxError(text: text, reason: Self.controlCharacterReason(control))
+            throw TopicSyntaxError(.topic, text: text, reason: Self.controlCharacterReason(control))
         }
         try self.init(logged: text)
     }
@@ -23,14 +23,14 @@ public struct Topic: Hashable, Sendable, CustomStringConvertible {
     /// control characters: only the shape is checked.
     /// - Throws: ``TopicSyntaxError`` when the text is empty, has an empty segment or a wildcard.
     public init(logged text: String) throws(TopicSyntaxError) {
-        guard !text.isEmpty else { throw TopicSyntaxError(text: text, reason: "a topic cannot be empty") }
+        guard !text.isEmpty else { throw TopicSyntaxError(.topic, text: text, reason: "a topic cannot be empty") }
         let segments = TopicSegment.split(text)
         for segment in segments {
             if segment.text.utf8.isEmpty {
-                throw TopicSyntaxError(text: text, reason: "empty segment (leading, trailing or doubled '/')")
+                throw TopicSyntaxError(.topic, text: text, reason: "empty segment (leading, trailing or doubled '/')")
             }
             if segment.isExactly("*") || segment.isExactly("**") {
-                throw TopicSyntaxError(text: text, reason: "'\(segment)' is a selector wildcard, not allowed in a topic")
+                throw TopicSyntaxError(.topic, text: text, reason: "'\(segment)' is a selector wildcard, not allowed in a topic")
             }
         }
         self.description = text
@@ -51,13 +51,36 @@ public struct Topic: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Why a topic or selector was refused; its description is safe to show a client.
+/// Why a topic, selector or topic template was refused: a code and a reason; its description is
+/// safe to show a client.
 public struct TopicSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of text was refused.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case topic, selector, template
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// A topic (`chat/42`).
+        public static let topic = Self(.topic)
+        /// A selector (`chat/*`, `chat/**`).
+        public static let selector = Self(.selector)
+        /// A topic template of the config (`todos/{id}`).
+        public static let template = Self(.template)
+
+        public var description: String { base.rawValue }
+    }
+
+    public let code: Code
     /// The text that was refused.
     public let text: String
     /// What is wrong with it.
     public let reason: String
-    public init(text: String, reason: String) {
+
+    package init(_ code: Code, text: String, reason: String) {
+        self.code = code
         self.text = text
         self.reason = reason
     }

@@ -25,7 +25,7 @@ public struct TopicTemplate: Hashable, Sendable, CustomStringConvertible {
     /// - Throws: ``TopicSyntaxError`` for unbalanced braces, an empty or invalid placeholder
     ///   name, wildcards, or empty segments.
     public init(parsing text: String) throws(TopicSyntaxError) {
-        guard !text.isEmpty else { throw TopicSyntaxError(text: text, reason: "a topic template cannot be empty") }
+        guard !text.isEmpty else { throw TopicSyntaxError(.template, text: text, reason: "a topic template cannot be empty") }
         var parts: [Part] = []
         var literal = ""
         // Scalars, not Characters: a brace or `/` followed by a combining mark is still itself,
@@ -36,11 +36,12 @@ public struct TopicTemplate: Hashable, Sendable, CustomStringConvertible {
             let scalar = scalars[index]
             if scalar == "{" {
                 guard let close = scalars[index...].firstIndex(of: "}") else {
-                    throw TopicSyntaxError(text: text, reason: "'{' without a closing '}'")
+                    throw TopicSyntaxError(.template, text: text, reason: "'{' without a closing '}'")
                 }
                 let name = String(String.UnicodeScalarView(scalars[scalars.index(after: index)..<close]))
                 guard Self.isColumnName(name) else {
                     throw TopicSyntaxError(
+                        .template,
                         text: text,
                         reason: "'{\(name)}' is not a column name (letters, digits and '_', not starting with a digit)"
                     )
@@ -50,7 +51,7 @@ public struct TopicTemplate: Hashable, Sendable, CustomStringConvertible {
                 parts.append(.column(name))
                 index = scalars.index(after: close)
             } else if scalar == "}" {
-                throw TopicSyntaxError(text: text, reason: "'}' without an opening '{'")
+                throw TopicSyntaxError(.template, text: text, reason: "'}' without an opening '{'")
             } else {
                 literal.unicodeScalars.append(scalar)
                 index = scalars.index(after: index)
@@ -67,7 +68,7 @@ public struct TopicTemplate: Hashable, Sendable, CustomStringConvertible {
         do {
             _ = try Topic(validating: shape)
         } catch {
-            throw TopicSyntaxError(text: text, reason: error.reason)
+            throw TopicSyntaxError(.template, text: text, reason: error.reason)
         }
         self.description = text
         self.parts = parts

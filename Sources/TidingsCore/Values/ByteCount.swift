@@ -46,6 +46,7 @@ public enum ByteCount {
 
     private static func error(_ text: String, _ problem: String) -> ValueSyntaxError {
         ValueSyntaxError(
+            .byteCount,
             text: text,
             reason: "\(problem); accepted units are B, KB, KiB, MB, MiB, GB and GiB (KB = 1000 bytes, KiB = 1024)",
             fix: "write a whole number with an optional unit, e.g. 512, 64KiB or 1MiB"

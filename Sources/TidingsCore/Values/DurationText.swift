@@ -63,6 +63,7 @@ public enum DurationText {
 
     private static func error(_ text: String, _ problem: String) -> ValueSyntaxError {
         ValueSyntaxError(
+            .duration,
             text: text,
             reason: "\(problem); accepted units are ms, s, m, h and d",
             fix: "write a whole number and one unit, e.g. 500ms, 15s, 1m, 2h or 7d"

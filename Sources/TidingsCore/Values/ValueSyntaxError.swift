@@ -3,6 +3,26 @@
 /// The config loader turns it into a ``ConfigError`` at the value's line; `reason` says what is
 /// wrong (and lists what is accepted) and `fix` says what to write instead. Both are safe to show.
 public struct ValueSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of value was refused.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case duration, byteCount, listenAddress
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// A duration (`15s`, `500ms`, `7d`).
+        public static let duration = Self(.duration)
+        /// A byte count (`512`, `64KiB`, `1MiB`).
+        public static let byteCount = Self(.byteCount)
+        /// A listen address (`0.0.0.0:8443`, `[::1]:8443`).
+        public static let listenAddress = Self(.listenAddress)
+
+        public var description: String { base.rawValue }
+    }
+
+    public let code: Code
     /// The text that was refused.
     public let text: String
     /// What is wrong with it.
@@ -10,7 +30,8 @@ public struct ValueSyntaxError: Error, Sendable, Equatable, CustomStringConverti
     /// What to write instead.
     public let fix: String
 
-    public init(text: String, reason: String, fix: String) {
+    package init(_ code: Code, text: String, reason: String, fix: String) {
+        self.code = code
         self.text = text
         self.reason = reason
         self.fix = fix

@@ -45,11 +45,11 @@ package struct ClusterCommand: Sendable {
         let script =
             "cd \(shellQuoted(directory)) && exec \(argv.map(shellQuoted).joined(separator: " ")) </dev/null >\(shellQuoted(outputPath)) 2>&1"
         guard let status = spawnAndWait(["/bin/sh", "-c", script]) else {
-            throw EphemeralClusterError("cannot start /bin/sh to run \(argv[0]) (errno \(errno))")
+            throw EphemeralClusterError(.commandFailed, "cannot start /bin/sh to run \(argv[0]) (errno \(errno))")
         }
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         guard status == 0 else {
-            throw EphemeralClusterError("`\(argv.joined(separator: " "))` failed (exit status \(status)):\n\(text)")
+            throw EphemeralClusterError(.commandFailed, "`\(argv.joined(separator: " "))` failed (exit status \(status)):\n\(text)")
         }
         return text
     }

@@ -17,23 +17,23 @@ import Darwin
 /// 127.0.0.1 only, trusts every local login, and, when we are root, runs as the `postgres`
 /// user (the server refuses root). ``stop()`` stops it and deletes its directory; nothing else
 /// does, so a crashed process leaves `/tmp/tidings-pg-*` behind.
-public final class EphemeralCluster: Sendable {
+package final class EphemeralCluster: Sendable {
     /// How to start the cluster.
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// The TCP port; nil picks a free one.
-        public var port: Int?
+        package var port: Int?
         /// Keep the directory after ``EphemeralCluster/stop()`` (to read `server.log`).
-        public var keepDataDirectory: Bool
+        package var keepDataDirectory: Bool
         /// `false` turns off fsync, synchronous commit and full-page writes: much faster, and a
         /// machine crash loses the cluster. Tests use `false`, `tidings dev` keeps `true`.
-        public var durable: Bool
+        package var durable: Bool
         /// The server's `max_connections`. The test suite runs many gateways at once, each with
         /// its feed and pool, against one cluster.
-        public var maxConnections: Int
+        package var maxConnections: Int
         /// `wal_level=logical` with room for replication slots, for `capture.mode: logical`.
-        public var logicalReplication: Bool
+        package var logicalReplication: Bool
 
-        public init(
+        package init(
             port: Int? = nil,
             keepDataDirectory: Bool = false,
             durable: Bool = true,
@@ -49,12 +49,12 @@ public final class EphemeralCluster: Sendable {
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable`.
-    public let url: PostgresURL
-    public let port: Int
+    package let url: PostgresURL
+    package let port: Int
     /// The cluster's data directory (`PGDATA`).
-    public let dataDirectory: String
+    package let dataDirectory: String
     /// The temporary directory holding the data directory, the socket and `server.log`.
-    public let baseDirectory: String
+    package let baseDirectory: String
     private let options: Options
     private let binaries: PostgresBinaries
     private let command: ClusterCommand
@@ -74,7 +74,7 @@ public final class EphemeralCluster: Sendable {
     /// Creates and starts a cluster; returns once it accepts connections.
     /// - Throws: ``EphemeralClusterError`` saying what to install when PostgreSQL is missing, or
     ///   the failing command's output.
-    public static func start(options: Options = .init(), logger: Logger) async throws -> EphemeralCluster {
+    package static func start(options: Options = .init(), logger: Logger) async throws -> EphemeralCluster {
         let binaries = try PostgresBinaries.find()
         let user = try serverUser()
         let base = try makeTemporaryDirectory(owner: user)
@@ -111,7 +111,7 @@ public final class EphemeralCluster: Sendable {
     }
 
     /// Creates an empty database and returns its URL.
-    public func createDatabase(_ name: String) async throws -> PostgresURL {
+    package func createDatabase(_ name: String) async throws -> PostgresURL {
         try await PostgresSession.withConnection(url: url, logger: logger) { connection in
             try await connection.perform(PostgresQuery(unsafeSQL: "CREATE DATABASE \(SQLText.identifier(name))"), logger: logger)
         }
@@ -121,7 +121,7 @@ public final class EphemeralCluster: Sendable {
     }
 
     /// Starts the server again after ``stopServer()``, on the same port, with the same data.
-    public func startServer() async throws {
+    package func startServer() async throws {
         _ = try await command.run(
             binaries.pgCtl,
             ["-D", dataDirectory, "-w", "-t", "60", "-l", baseDirectory + "/server.log", "-o", serverOptions, "start"]
@@ -129,12 +129,12 @@ public final class EphemeralCluster: Sendable {
     }
 
     /// Stops the server (fast shutdown) and keeps its data, e.g. to test an outage.
-    public func stopServer() async throws {
+    package func stopServer() async throws {
         _ = try await command.run(binaries.pgCtl, ["-D", dataDirectory, "-w", "-t", "60", "-m", "fast", "stop"])
     }
 
     /// Restarts the server (fast shutdown) on the same port; returns once it accepts connections.
-    public func restart() async throws {
+    package func restart() async throws {
         _ = try await command.run(
             binaries.pgCtl,
             ["-D", dataDirectory, "-w", "-t", "60", "-m", "fast", "-l", baseDirectory + "/server.log", "-o", serverOptions, "restart"]
@@ -142,7 +142,7 @@ public final class EphemeralCluster: Sendable {
     }
 
     /// Stops the server and deletes its directory, unless ``Options/keepDataDirectory``.
-    public func stop() async throws {
+    package func stop() async throws {
         if FileManager.default.fileExists(atPath: dataDirectory + "/postmaster.pid") { try await stopServer() }
         if !options.keepDataDirectory { try FileManager.default.removeItem(atPath: baseDirectory) }
     }
@@ -174,6 +174,7 @@ public final class EphemeralCluster: Sendable {
         guard geteuid() == 0 else { return nil }
         guard getpwnam("postgres") != nil else {
             throw EphemeralClusterError(
+                .noServerUser,
                 "running as root, but PostgreSQL refuses to run as root and there is no `postgres` user to run it as. "
                     + "Create one (`useradd --system --create-home postgres`; `apt-get install postgresql` creates it) or run as another user"
             )
@@ -184,12 +185,12 @@ public final class EphemeralCluster: Sendable {
     private static func makeTemporaryDirectory(owner: String?) throws -> String {
         var template = Array("/tmp/tidings-pg-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw EphemeralClusterError("cannot create a temporary directory under /tmp (errno \(errno))")
+            throw EphemeralClusterError(.temporaryDirectory, "cannot create a temporary directory under /tmp (errno \(errno))")
         }
         let path = String(cString: made)
         if let owner, let entry = getpwnam(owner) {
             guard chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid) == 0 else {
-                throw EphemeralClusterError("cannot give \(path) to the \(owner) user (errno \(errno))")
+                throw EphemeralClusterError(.temporaryDirectory, "cannot give \(path) to the \(owner) user (errno \(errno))")
             }
         }
         return path

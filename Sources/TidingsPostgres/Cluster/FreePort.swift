@@ -16,7 +16,7 @@ package enum FreePort {
         #else
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #endif
-        guard socketFD >= 0 else { throw EphemeralClusterError("cannot open a socket to find a free port (errno \(errno))") }
+        guard socketFD >= 0 else { throw EphemeralClusterError(.noFreePort, "cannot open a socket to find a free port (errno \(errno))") }
         defer { close(socketFD) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -28,7 +28,7 @@ package enum FreePort {
                 bind(socketFD, generic, length) == 0 && getsockname(socketFD, generic, &length) == 0
             }
         }
-        guard bound else { throw EphemeralClusterError("cannot bind 127.0.0.1:0 to find a free port (errno \(errno))") }
+        guard bound else { throw EphemeralClusterError(.noFreePort, "cannot bind 127.0.0.1:0 to find a free port (errno \(errno))") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -24,6 +24,7 @@ package struct PostgresBinaries: Sendable, Equatable {
             }
         }
         throw EphemeralClusterError(
+            .postgresNotInstalled,
             "cannot find PostgreSQL's server programs (initdb, pg_ctl, postgres) on PATH or in /usr/lib/postgresql/*/bin. "
                 + "Install them: `apt-get install postgresql` (Debian, Ubuntu), `dnf install postgresql-server` (Fedora), "
                 + "`brew install postgresql` (macOS), or put their directory on PATH"

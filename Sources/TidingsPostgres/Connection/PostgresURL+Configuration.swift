@@ -79,6 +79,7 @@ extension PostgresURL {
                 tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(sslRootCert))
             } catch {
                 throw PostgresURLError(
+                    .unreadableRootCertificate,
                     "sslrootcert \(sslRootCert) cannot be read as PEM certificates: check the path, its permissions and its format"
                 )
             }

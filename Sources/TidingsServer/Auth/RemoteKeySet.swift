@@ -80,7 +80,7 @@ final class RemoteKeySet: Service, Sendable {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        guard response.status == .ok else { throw RemoteKeySetError("\(url) answered \(response.status.code)") }
+        guard response.status == .ok else { throw RemoteKeySetError(.unexpectedStatus, "\(url) answered \(response.status.code)") }
         let body = try await response.body.collect(upTo: Self.maxBody)
         let json = String(buffer: body)
         let keys = JWTKeyCollection()
@@ -88,7 +88,7 @@ final class RemoteKeySet: Service, Sendable {
         // A token must name a key of the set; no fallback to a default key.
         _ = await keys.clearDefault()
         let kids = Self.kids(in: json)
-        guard !kids.isEmpty else { throw RemoteKeySetError("\(url) holds no key with a kid") }
+        guard !kids.isEmpty else { throw RemoteKeySetError(.noKeys, "\(url) holds no key with a kid") }
         state.withLock {
             $0.keys = keys
             $0.kids = kids
@@ -109,6 +109,22 @@ final class RemoteKeySet: Service, Sendable {
 
 /// Why a JWKS fetch failed; safe to log (it holds no key material).
 struct RemoteKeySetError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+    /// The kind of failure.
+    enum Code: String, Sendable {
+        /// The identity provider answered with a status other than 200.
+        case unexpectedStatus
+        /// The key set holds no key with a `kid`.
+        case noKeys
+    }
+
+    let code: Code
+    /// What the fetch got, naming the URL; never key material.
+    let message: String
+
+    init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    var description: String { message }
 }

@@ -30,14 +30,20 @@ public struct TokenMinter: Sendable {
             case (.eddsa, _, let path?):
                 await keys.add(eddsa: try EdDSA.PrivateKey(pem: Self.read(path)))
             case (let algorithm, _, nil):
-                throw GatewayStartupError("\(algorithm.rawValue) tokens are signed with a private key: pass --private-key FILE (PEM)")
+                throw GatewayStartupError(
+                    .invalidSigningKey,
+                    "\(algorithm.rawValue) tokens are signed with a private key: pass --private-key FILE (PEM)"
+                )
             case (let algorithm, _, .some):
-                throw GatewayStartupError("--private-key is for RS256, ES256 and EdDSA; \(algorithm.rawValue) signs with auth.jwt.secret")
+                throw GatewayStartupError(
+                    .invalidSigningKey,
+                    "--private-key is for RS256, ES256 and EdDSA; \(algorithm.rawValue) signs with auth.jwt.secret"
+                )
             }
         } catch let error as GatewayStartupError {
             throw error
         } catch {
-            throw GatewayStartupError("cannot load the private key \(privateKeyFile ?? ""): \(error)")
+            throw GatewayStartupError(.invalidSigningKey, "cannot load the private key \(privateKeyFile ?? ""): \(error)")
         }
         self.keys = keys
         self.claim = settings.claim
@@ -47,7 +53,7 @@ public struct TokenMinter: Sendable {
 
     private static func read(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw GatewayStartupError("cannot read the private key file \(path)")
+            throw GatewayStartupError(.invalidSigningKey, "cannot read the private key file \(path)")
         }
         return String(decoding: data, as: UTF8.self)
     }

@@ -60,19 +60,19 @@ struct TokenVerifier: Sendable {
                 // A token must name a key of the set; no fallback to a default key.
                 _ = await keys.clearDefault()
             default:
-                throw TokenKeyError("auth.jwt: \(settings.algorithm.rawValue) does not take this kind of key")
+                throw TokenKeyError(.wrongKeyKind, "auth.jwt: \(settings.algorithm.rawValue) does not take this kind of key")
             }
         } catch let error as TokenKeyError {
             throw error
         } catch {
-            throw TokenKeyError("auth.jwt: cannot load the \(settings.algorithm.rawValue) key: \(error)")
+            throw TokenKeyError(.unloadableKey, "auth.jwt: cannot load the \(settings.algorithm.rawValue) key: \(error)")
         }
         return TokenVerifier(keys: keys, settings: settings)
     }
 
     private static func read(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw TokenKeyError("cannot read the key file \(path): check the path and its permissions")
+            throw TokenKeyError(.unreadableKeyFile, "cannot read the key file \(path): check the path and its permissions")
         }
         return text
     }
@@ -147,8 +147,26 @@ struct TokenVerifier: Sendable {
 
 /// A key that cannot be loaded; the message names the file and the fix.
 struct TokenKeyError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+    /// The kind of failure.
+    enum Code: String, Sendable {
+        /// `auth.jwt.algorithm` does not take the kind of key configured.
+        case wrongKeyKind
+        /// The key was read but is not a key of the algorithm.
+        case unloadableKey
+        /// The key file cannot be read.
+        case unreadableKeyFile
+    }
+
+    let code: Code
+    /// What is wrong and how to fix it; never key material.
+    let message: String
+
+    init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    var description: String { message }
 }
 
 extension Data {

@@ -69,9 +69,12 @@ struct ChannelFeed: Service {
                 for source in channels {
                     group.addTask {
                         try await connection.listen(on: source.channel) { notifications in
+                            // PostgresNIO calls this once the LISTEN has completed: from here on
+                            // every NOTIFY on the channel is delivered.
+                            logger.info("channel listener listening", metadata: ["channel": "\(source.channel)"])
                             for try await notification in notifications { forward(notification.payload, from: source) }
                         }
-                        throw ChannelFeedError("the notifications of channel \(source.channel) ended")
+                        throw ChannelFeedError(.notificationsEnded, "the notifications of channel \(source.channel) ended")
                     }
                 }
                 group.addTask { try await ping(connection) }
@@ -98,7 +101,9 @@ struct ChannelFeed: Service {
                     return false
                 }
                 defer { group.cancelAll() }
-                guard try await group.next() == true else { throw ChannelFeedError("PostgreSQL did not answer a ping in time") }
+                guard try await group.next() == true else {
+                    throw ChannelFeedError(.pingTimedOut, "PostgreSQL did not answer a ping in time")
+                }
             }
         }
     }
@@ -120,8 +125,24 @@ struct ChannelFeed: Service {
 
 /// Why the channel listener dropped its connection; it reconnects by itself.
 struct ChannelFeedError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+    /// The kind of failure.
+    enum Code: String, Sendable {
+        /// A channel's notification sequence ended: the connection is gone.
+        case notificationsEnded
+        /// PostgreSQL did not answer a liveness ping in time.
+        case pingTimedOut
+    }
+
+    let code: Code
+    /// What happened, for the log; names the channel, never a payload.
+    let message: String
+
+    init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    var description: String { message }
 }
 
 /// Remembers when a drop was last logged per channel.

@@ -29,9 +29,3 @@ final class ConnectionCounter: Sendable {
         return true
     }
 }
-
-/// Why a connection was closed as soon as it was accepted.
-struct ConnectionLimitReached: Error, CustomStringConvertible {
-    let limit: Int
-    var description: String { "limits.max_connections (\(limit)) reached: connection closed" }
-}

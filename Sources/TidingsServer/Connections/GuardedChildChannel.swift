@@ -22,7 +22,7 @@ struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
             logger.debug("connection refused", metadata: ["limit": "\(connections.limit)"])
             // A failed initializer is dropped by NIO without closing the channel: close it here.
             channel.close(promise: nil)
-            return channel.eventLoop.makeFailedFuture(ConnectionLimitReached(limit: connections.limit))
+            return channel.eventLoop.makeFailedFuture(ConnectionRefusal.limitReached(connections.limit))
         }
         let value = base.setup(channel: channel, logger: logger)
         if let tlsHandshake {

@@ -47,14 +47,14 @@ public struct Gateway: Sendable {
             client = PostgresClient(configuration: try config.postgres.url.clientConfiguration(), backgroundLogger: logger)
             connection = try config.postgres.url.connectionConfiguration()
         } catch {
-            throw GatewayStartupError("postgres.url: \(error)")
+            throw GatewayStartupError(.invalidDatabaseURL, "postgres.url: \(error)")
         }
         let feed = ChangeFeed(configuration: connection, sink: hub, logger: logger)
         let verifier: TokenVerifier
         do {
             verifier = try await TokenVerifier.load(config.auth.jwt, logger: logger)
         } catch {
-            throw GatewayStartupError(error.description)
+            throw GatewayStartupError(.invalidTokenKey, error.message)
         }
         let router = Router(context: GatewayRequestContext.self)
         // Middleware applies only to routes registered after it.
@@ -108,7 +108,7 @@ public struct Gateway: Sendable {
         } catch let error as GatewayStartupError {
             throw error
         } catch {
-            throw GatewayStartupError("tls: cannot set up TLS with HTTP/2: \(error)")
+            throw GatewayStartupError(.invalidTLSSetup, "tls: cannot set up TLS with HTTP/2: \(error)")
         }
         let channels = ChannelFeed(channels: config.channels, configuration: connection, hub: hub, logger: logger)
         let pruner = Pruner(client: client, settings: config.retention, logger: logger) { metrics.eventsPruned.increment(by: $0) }

@@ -6,16 +6,24 @@ import NIOCore
 /// Every error a client sees: a status and the JSON body `{"error": "...", "detail": "..."}`.
 ///
 /// `error` is a short stable code a client can switch on; `detail` says what was wrong and how
-/// to fix it, and never contains a token, a secret or a database message.
-struct APIError: Error, HTTPResponseError, CustomStringConvertible {
-    let status: HTTPResponse.Status
-    let error: String
-    let detail: String
-    var headers: HTTPFields = [:]
+/// to fix it, and never contains a token, a secret or a database message. `package` so that the
+/// `tidings dev` demo endpoints answer in the same shape.
+package struct APIError: Error, HTTPResponseError, CustomStringConvertible {
+    package let status: HTTPResponse.Status
+    package let error: String
+    package let detail: String
+    package var headers: HTTPFields = [:]
 
-    var description: String { "\(status.code) \(error): \(detail)" }
+    package init(status: HTTPResponse.Status, error: String, detail: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.headers = headers
+    }
 
-    func response(from request: Request, context: some RequestContext) throws -> Response {
+    package var description: String { "\(status.code) \(error): \(detail)" }
+
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"
@@ -25,7 +33,7 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    static func badRequest(_ error: String, _ detail: String) -> APIError {
+    package static func badRequest(_ error: String, _ detail: String) -> APIError {
         APIError(status: .badRequest, error: error, detail: detail)
     }
 
@@ -37,6 +45,10 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
 
     static func forbidden(_ detail: String) -> APIError {
         APIError(status: .forbidden, error: "forbidden", detail: detail)
+    }
+
+    package static func notFound(_ detail: String) -> APIError {
+        APIError(status: .notFound, error: "not_found", detail: detail)
     }
 
     static func notReady(_ detail: String) -> APIError {

@@ -49,7 +49,7 @@ public struct SelfSignedCertificate: Sendable {
         try certificatePEM.write(toFile: certificatePath, atomically: true, encoding: .utf8)
         guard FileManager.default.createFile(atPath: keyPath, contents: Data(privateKeyPEM.utf8), attributes: [.posixPermissions: 0o600])
         else {
-            throw GatewayStartupError("cannot write the private key to \(keyPath)")
+            throw GatewayStartupError(.unwritableFile, "cannot write the private key to \(keyPath)")
         }
         return (certificatePath, keyPath)
     }

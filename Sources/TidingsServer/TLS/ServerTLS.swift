@@ -14,17 +14,21 @@ enum ServerTLS {
             chain = try NIOSSLCertificate.fromPEMFile(files.certificate)
         } catch {
             throw GatewayStartupError(
+                .invalidCertificate,
                 "tls.certificate: cannot read a PEM certificate chain from \(files.certificate) (\(Self.reason(files.certificate, error)))"
             )
         }
         guard !chain.isEmpty else {
-            throw GatewayStartupError("tls.certificate: \(files.certificate) holds no PEM certificate")
+            throw GatewayStartupError(.invalidCertificate, "tls.certificate: \(files.certificate) holds no PEM certificate")
         }
         let key: NIOSSLPrivateKey
         do {
             key = try NIOSSLPrivateKey(file: files.key, format: .pem)
         } catch {
-            throw GatewayStartupError("tls.key: cannot read a PEM private key from \(files.key) (\(Self.reason(files.key, error)))")
+            throw GatewayStartupError(
+                .invalidKey,
+                "tls.key: cannot read a PEM private key from \(files.key) (\(Self.reason(files.key, error)))"
+            )
         }
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
@@ -37,8 +41,43 @@ enum ServerTLS {
 }
 
 /// A startup problem the operator must fix (a missing certificate, an unreadable key): the
-/// command exits 1 with this message.
+/// command exits 1 with its message, which names the setting or file and never holds key material.
 public struct GatewayStartupError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+    /// The kind of refusal, for callers that branch on it.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case invalidCertificate, invalidKey, invalidTLSSetup, invalidDatabaseURL, invalidTokenKey, invalidSigningKey, unwritableFile
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// `tls.certificate` is missing, unreadable or holds no PEM certificate.
+        public static let invalidCertificate = Self(.invalidCertificate)
+        /// `tls.key` is missing or holds no PEM private key.
+        public static let invalidKey = Self(.invalidKey)
+        /// The certificate and key do not make a TLS server configuration.
+        public static let invalidTLSSetup = Self(.invalidTLSSetup)
+        /// `postgres.url` cannot be turned into a connection configuration.
+        public static let invalidDatabaseURL = Self(.invalidDatabaseURL)
+        /// The key that verifies tokens (`auth.jwt`) cannot be loaded.
+        public static let invalidTokenKey = Self(.invalidTokenKey)
+        /// The key that signs tokens (`tidings token`, `tidings dev`) is missing or cannot be loaded.
+        public static let invalidSigningKey = Self(.invalidSigningKey)
+        /// A file the gateway writes for itself (a generated key) cannot be written.
+        public static let unwritableFile = Self(.unwritableFile)
+
+        public var description: String { base.rawValue }
+    }
+
+    public let code: Code
+    /// What is wrong and where, e.g. `tls.certificate: /etc/tidings/cert.pem holds no PEM certificate`.
+    public let message: String
+
+    package init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
 }

@@ -11,8 +11,8 @@ struct DemoAssets: Sendable {
     let page: String
     let client: String
 
-    /// - Throws: ``DemoAssetsMissing`` naming every place it looked.
-    static func load() throws(DemoAssetsMissing) -> DemoAssets {
+    /// - Throws: ``DemoAssetsError`` naming every place it looked.
+    static func load() throws(DemoAssetsError) -> DemoAssets {
         let candidates = [
             Bundle.main.bundleURL.appendingPathComponent("tidings_tidings.resources").path,
             // Sources/tidings/Demo/DemoAssets.swift -> Sources/tidings/Resources.
@@ -24,18 +24,13 @@ struct DemoAssets: Sendable {
                 return DemoAssets(page: page, client: client)
             }
         }
-        throw DemoAssetsMissing(places: candidates)
+        throw DemoAssetsError(
+            .missing,
+            "cannot find the demo page (demo.html, tidings.js); looked in \(candidates.joined(separator: ", "))"
+        )
     }
 
     private static func read(_ directory: String, _ name: String) -> String? {
         FileManager.default.contents(atPath: directory + "/" + name).map { String(decoding: $0, as: UTF8.self) }
-    }
-}
-
-/// The demo page or the client is not where the build put it.
-struct DemoAssetsMissing: Error, CustomStringConvertible {
-    let places: [String]
-    var description: String {
-        "cannot find the demo page (demo.html, tidings.js); looked in \(places.joined(separator: ", "))"
     }
 }

@@ -41,7 +41,7 @@ struct DemoTodos: Sendable {
             let body = try await Self.decode(NewTodo.self, from: request, example: #"{"title":"buy milk"}"#)
             let title = body.title.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !title.isEmpty, title.count <= Self.maxTitle else {
-                throw DemoInputError.badRequest("title must have 1 to \(Self.maxTitle) characters")
+                throw APIError.badRequest("bad_request", "title must have 1 to \(Self.maxTitle) characters")
             }
             let id = try await one("INSERT INTO public.todos (title) VALUES (\(title)) RETURNING id", logger: context.logger)
             return Self.json(.created, #"{"id":\#(id ?? 0)}"#)
@@ -50,7 +50,10 @@ struct DemoTodos: Sendable {
             let id = try Self.todoID(context)
             let body = try await Self.decode(TodoChange.self, from: request, example: #"{"done":true,"version":1}"#)
             if let version = body.version, version < 1 {
-                throw DemoInputError.badRequest("version must be a positive integer: the version of the row the change was made on")
+                throw APIError.badRequest(
+                    "bad_request",
+                    "version must be a positive integer: the version of the row the change was made on"
+                )
             }
             let changed = try await one(
                 """
@@ -60,7 +63,7 @@ struct DemoTodos: Sendable {
                 logger: context.logger
             )
             guard changed == nil else { return Self.json(.ok, #"{"id":\#(id)}"#) }
-            guard let row = try await current(id, logger: context.logger) else { throw DemoInputError.notFound("no todo has id \(id)") }
+            guard let row = try await current(id, logger: context.logger) else { throw APIError.notFound("no todo has id \(id)") }
             return Self.json(
                 .conflict,
                 #"{"error":"version_conflict","detail":"the todo changed since version \#(body.version ?? 0)","row":\#(row)}"#
@@ -69,7 +72,7 @@ struct DemoTodos: Sendable {
         todos.delete(":id") { _, context in
             let id = try Self.todoID(context)
             let deleted = try await one("DELETE FROM public.todos WHERE id = \(id) RETURNING id", logger: context.logger)
-            guard deleted != nil else { throw DemoInputError.notFound("no todo has id \(id)") }
+            guard deleted != nil else { throw APIError.notFound("no todo has id \(id)") }
             return Self.json(.ok, #"{"id":\#(id)}"#)
         }
     }
@@ -103,7 +106,7 @@ struct DemoTodos: Sendable {
         }
     }
 
-    private static let unavailable = DemoInputError(
+    private static let unavailable = APIError(
         status: .serviceUnavailable,
         error: "database_unavailable",
         detail: "the dev database did not answer; see the tidings dev log"
@@ -111,7 +114,7 @@ struct DemoTodos: Sendable {
 
     private static func todoID(_ context: GatewayRequestContext) throws -> Int64 {
         guard let id = context.parameters.get("id", as: Int64.self), id > 0 else {
-            throw DemoInputError.badRequest("the todo id in the path must be a positive integer")
+            throw APIError.badRequest("bad_request", "the todo id in the path must be a positive integer")
         }
         return id
     }
@@ -121,12 +124,12 @@ struct DemoTodos: Sendable {
         do {
             bytes = try await request.body.collect(upTo: maxBody)
         } catch {
-            throw DemoInputError(status: .contentTooLarge, error: "body_too_large", detail: "the body may have at most \(maxBody) bytes")
+            throw APIError(status: .contentTooLarge, error: "body_too_large", detail: "the body may have at most \(maxBody) bytes")
         }
         do {
             return try JSONDecoder().decode(Body.self, from: Data(bytes.readableBytesView))
         } catch {
-            throw DemoInputError.badRequest("the body must be JSON like \(example)")
+            throw APIError.badRequest("bad_request", "the body must be JSON like \(example)")
         }
     }
 

@@ -4,6 +4,7 @@ import NIOHTTP1
 import PostgresNIO
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @testable import TidingsServer
 
@@ -90,7 +91,7 @@ struct RowsConsistencyTests {
     /// With `moves`, some updates change a row's group: out of group 1 arrives as a delete with
     /// `"moved": true` (SPEC §5), into it as an update.
     private static func write(seed: UInt64, url: PostgresURL, moves: Bool) async throws {
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         try await TestDatabase.connect(url) { writer in
             for step in 0..<300 {
                 let id = Int.random(in: 1...90, using: &random)
@@ -115,18 +116,5 @@ struct RowsConsistencyTests {
 
     private static func normalized(_ object: Any) throws -> String {
         String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing run can be repeated from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import PostgresNIO
+import TidingsTestSupport
 
 extension TestDatabase {
     /// The largest id in the change log, 0 when it is empty.
