@@ -9,13 +9,18 @@
 #
 # Build stage: the official Swift image. The Swift standard library and Foundation are linked
 # statically, and TLS (BoringSSL inside swift-nio-ssl and swift-crypto) and the PostgreSQL client
-# (postgres-nio) are Swift packages, so the binary needs only the C and C++ runtimes of the host.
+# (postgres-nio) are Swift packages, so the binary needs only the C and C++ runtimes of the host,
+# and libpq for logical capture's replication connection.
 
 ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS build
 WORKDIR /src
+
+# libpq, for logical capture's replication connection (the CLibPQ system-library target).
+# hadolint ignore=DL3008
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-config && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first: this layer is rebuilt only when the manifest changes. Package.resolved is
 # committed: resolution takes exactly its revisions and fails if it is out of date.
@@ -44,7 +49,7 @@ FROM ${RUNTIME_IMAGE}
 # hadolint ignore=DL3008
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates tzdata libstdc++6 \
+    && apt-get install -y --no-install-recommends ca-certificates tzdata libstdc++6 libpq5 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 tidings \
     && useradd --system --uid 10001 --gid tidings --no-create-home --home-dir /nonexistent \

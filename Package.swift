@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
+        // libpq, for the streaming replication protocol that postgres-nio does not speak.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(
             name: "TidingsCore",
             dependencies: [
@@ -47,6 +49,7 @@ let package = Package(
             name: "TidingsPostgres",
             dependencies: [
                 "TidingsCore",
+                "CLibPQ",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -17,7 +17,10 @@
 # harness, point CAPTURE_FROM at another checkout's root (it needs Migrations/ and
 # Benchmarks/pgbench/capture_bench.sql), e.g. `git archive <commit> Sources/TidingsPostgres/Migrations
 # Migrations Benchmarks/pgbench | tar -x -C /tmp/before`.
-# Usage: [BREAKDOWN=1] [CAPTURE_FROM=dir] Benchmarks/pgbench/capture_overhead.sh [seconds] [clients]
+# With MODE=logical the cluster runs with wal_level=logical and the captured runs go through
+# `tidings serve` in capture.mode: logical (TIDINGS= the binary; default .build/release/tidings):
+# no trigger on the table; the script also prints how long the capturer took to catch up.
+# Usage: [BREAKDOWN=1] [MODE=logical] [CAPTURE_FROM=dir] Benchmarks/pgbench/capture_overhead.sh [seconds] [clients]
 set -euo pipefail
 
 SECONDS_PER_RUN=${1:-30}
@@ -42,18 +45,32 @@ if [[ $(id -u) -eq 0 ]]; then AS=(runuser -u postgres --); fi
 DIR=$(mktemp -d /tmp/tidings-bench-XXXXXX)
 [[ ${#AS[@]} -gt 0 ]] && chown postgres "$DIR"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cleanup() { (cd "$DIR" && "${AS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -m immediate -w stop >/dev/null 2>&1) || true; rm -rf "$DIR"; }
+MODE=${MODE:-triggers}
+GATEWAY_PID=""
+SERVER_SETTINGS=""
+if [[ "$MODE" == logical ]]; then
+    TIDINGS=${TIDINGS:-$ROOT/.build/release/tidings}
+    [[ -x "$TIDINGS" ]] || { echo "MODE=logical needs the tidings binary: swift build -c release --product tidings" >&2; exit 1; }
+    SERVER_SETTINGS="-c wal_level=logical -c max_wal_senders=10 -c max_replication_slots=10"
+fi
+cleanup() {
+    [[ -n "$GATEWAY_PID" ]] && kill "$GATEWAY_PID" 2>/dev/null && wait "$GATEWAY_PID" 2>/dev/null
+    (cd "$DIR" && "${AS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -m immediate -w stop >/dev/null 2>&1) || true
+    rm -rf "$DIR"
+}
 trap cleanup EXIT
 
 cd "$DIR"
 "${AS[@]}" "$BIN/initdb" -D "$DIR/data" -A trust -U postgres -E UTF8 --no-locale >/dev/null
 "${AS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -w -l "$DIR/server.log" \
-    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=100 -c shared_buffers=256MB" start >/dev/null
+    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=100 -c shared_buffers=256MB $SERVER_SETTINGS" start >/dev/null
 
 PSQL=(env PGOPTIONS=--client-min-messages=warning "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q -X)
 "${PSQL[@]}" -c "CREATE TABLE bench (id bigserial PRIMARY KEY, v int, note text)"
 "${PSQL[@]}" -c "CREATE SCHEMA tidings; CREATE TABLE tidings.schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-for file in "$ROOT"/Migrations/*.sql; do "${PSQL[@]}" -f "$file"; done
+if [[ "$MODE" != logical ]]; then
+    for file in "$ROOT"/Migrations/*.sql; do "${PSQL[@]}" -f "$file"; done
+fi
 
 POSTMASTER=$(head -1 "$DIR/data/postmaster.pid")
 # CPU seconds the cluster has spent: the postmaster, its live children, and the children it reaped.
@@ -89,28 +106,63 @@ await_sessions_gone() {
 
 run() { # label, PGOPTIONS
     local tps cpu_before cpu_after
-    "${PSQL[@]}" -c "TRUNCATE bench, tidings.changes, tidings.change_keys; CHECKPOINT"
+    if [[ -n "$("${PSQL[@]}" -At -c "SELECT to_regclass('tidings.changes')")" ]]; then
+        "${PSQL[@]}" -c "TRUNCATE bench, tidings.changes, tidings.change_keys; CHECKPOINT"
+    else
+        "${PSQL[@]}" -c "TRUNCATE bench; CHECKPOINT"
+    fi
     cpu_before=$(cluster_cpu)
     tps=$(PGOPTIONS="$2" "$BIN/pgbench" -h 127.0.0.1 -p "$PORT" -U postgres -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECONDS_PER_RUN" \
         -f "$HERE/insert.sql" postgres 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
     await_sessions_gone
-    cpu_after=$(cluster_cpu)
-    local rows
+    local rows caught_up=""
     rows=$("${PSQL[@]}" -At -c "SELECT count(*) FROM bench")
+    if [[ "$MODE" == logical && -n "$GATEWAY_PID" ]]; then
+        # The capturer writes after the commits: wait until it has logged every row (its CPU
+        # until then is counted too).
+        local start=$SECONDS
+        until [[ $("${PSQL[@]}" -At -c "SELECT count(*) FROM tidings.changes") -ge $rows ]]; do sleep 0.2; done
+        caught_up=", capturer caught up $((SECONDS - start)) s after the run"
+    fi
+    cpu_after=$(cluster_cpu)
     local logged
-    logged=$("${PSQL[@]}" -At -c "SELECT count(*) FROM tidings.changes")
+    logged=$("${PSQL[@]}" -At -c "SELECT count(*) FROM tidings.changes" 2>/dev/null || echo 0)
     local cpu_per_tx
     cpu_per_tx=$(python3 -c "print(f'{($cpu_after - $cpu_before) * 1e6 / max($rows, 1):.0f}')")
-    printf '%-40s %10s tps   %6s µs CPU/tx   (%s events logged)\n' "$1" "$tps" "$cpu_per_tx" "$logged" >&2
+    printf '%-40s %10s tps   %6s µs CPU/tx   (%s events logged%s)\n' "$1" "$tps" "$cpu_per_tx" "$logged" "$caught_up" >&2
     echo "$tps"
 }
 
 echo "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}'), $(nproc) CPUs, $CLIENTS clients, ${SECONDS_PER_RUN}s per run" >&2
 plain=$(run "no trigger, synchronous_commit=on" "")
 plain_async=$(run "no trigger, synchronous_commit=off" "-c synchronous_commit=off")
-"${PSQL[@]}" -f "$CAPTURE_SQL"
-captured=$(run "capture trigger, synchronous_commit=on" "")
-captured_async=$(run "capture trigger, synchronous_commit=off" "-c synchronous_commit=off")
+if [[ "$MODE" == logical ]]; then
+    GATEWAY_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    cat >"$DIR/tidings.yaml" <<YAML
+listen: "127.0.0.1:$GATEWAY_PORT"
+tls: off
+postgres:
+  url: "postgres://postgres@127.0.0.1:$PORT/postgres?sslmode=disable"
+capture:
+  mode: logical
+auth:
+  jwt:
+    secret: "benchmark-secret-benchmark-secret-0123"
+topics:
+  - table: public.bench
+    topics: ["bench/{id}"]
+YAML
+    "$TIDINGS" migrate --config "$DIR/tidings.yaml" >/dev/null
+    "$TIDINGS" serve --config "$DIR/tidings.yaml" --log-level warning >"$DIR/gateway.log" 2>&1 &
+    GATEWAY_PID=$!
+    until curl -sf "http://127.0.0.1:$GATEWAY_PORT/readyz" >/dev/null; do sleep 0.2; done
+    captured=$(run "logical capture, synchronous_commit=on" "")
+    captured_async=$(run "logical capture, synchronous_commit=off" "-c synchronous_commit=off")
+else
+    "${PSQL[@]}" -f "$CAPTURE_SQL"
+    captured=$(run "capture trigger, synchronous_commit=on" "")
+    captured_async=$(run "capture trigger, synchronous_commit=off" "-c synchronous_commit=off")
+fi
 python3 - "$plain" "$captured" "$plain_async" "$captured_async" <<'PY' >&2
 import sys
 p, c, pa, ca = map(float, sys.argv[1:])
@@ -118,7 +170,7 @@ print(f"capture / plain, synchronous_commit=on : {c / p:.2f}  ({(1 - c / p) * 10
 print(f"capture / plain, synchronous_commit=off: {ca / pa:.2f}  ({(1 - ca / pa) * 100:.0f}% fewer tps)")
 PY
 
-if [[ "${BREAKDOWN:-0}" == 1 ]]; then
+if [[ "${BREAKDOWN:-0}" == 1 && "$MODE" != logical ]]; then
     # The topic keys /changes reads through (tidings.change_keys, filled by a trigger on the log).
     "${PSQL[@]}" -c "ALTER TABLE tidings.changes DISABLE TRIGGER tidings_change_keys"
     run "capture, no topic keys, sync on" "" >/dev/null
@@ -138,4 +190,30 @@ if [[ "${BREAKDOWN:-0}" == 1 ]]; then
     record_change_without 'pg_advisory_xact_lock|pg_notify'
     run "capture, neither lock nor NOTIFY, sync on" "" >/dev/null
     run "capture, neither lock nor NOTIFY, sync off" "-c synchronous_commit=off" >/dev/null
+fi
+
+if [[ "$MODE" == logical && "${BURST:-0}" == 1 ]]; then
+    # The capturer's sustained write rate: 100,000 one-row transactions committed while no
+    # gateway runs, then one gateway started; the clock runs from its start until all are logged.
+    wait_logged() { until [[ $("${PSQL[@]}" -At -c "SELECT count(*) FROM tidings.changes") -ge $1 ]]; do sleep 0.1; done; }
+    kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; GATEWAY_PID=""
+    "${PSQL[@]}" -c "TRUNCATE bench, tidings.changes, tidings.change_keys"
+    "$BIN/pgbench" -h 127.0.0.1 -p "$PORT" -U postgres -n -c "$CLIENTS" -j "$CLIENTS" -t $((100000 / CLIENTS)) \
+        -f "$HERE/insert.sql" postgres >/dev/null 2>&1
+    burst=$("${PSQL[@]}" -At -c "SELECT count(*) FROM bench")
+    start=$(date +%s.%N)
+    "$TIDINGS" serve --config "$DIR/tidings.yaml" --log-level warning >>"$DIR/gateway.log" 2>&1 &
+    GATEWAY_PID=$!
+    wait_logged "$burst"
+    python3 -c "import sys; n, t = int(sys.argv[1]), float(sys.argv[2]); print(f'burst: {n} one-row transactions logged in {t:.2f} s from the gateway start: {n / t:,.0f} events/s')" \
+        "$burst" "$(echo "$(date +%s.%N) - $start" | bc)" >&2
+    # Peak memory of the gateway while one transaction of 1,000,000 rows goes through it.
+    "${PSQL[@]}" -c "TRUNCATE bench, tidings.changes, tidings.change_keys"
+    before=$(awk '/VmHWM/ {print $2}' "/proc/$GATEWAY_PID/status")
+    "${PSQL[@]}" -c "INSERT INTO bench (v, note) SELECT g, 'one big transaction' FROM generate_series(1, 1000000) AS g"
+    start=$(date +%s.%N)
+    wait_logged 1000000
+    elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+    after=$(awk '/VmHWM/ {print $2}' "/proc/$GATEWAY_PID/status")
+    echo "1,000,000-row transaction: logged in ${elapsed} s; gateway peak RSS ${before} kB before, ${after} kB after" >&2
 fi

@@ -11,6 +11,6 @@ struct Tidings: AsyncParsableCommand {
             64 bad command-line usage.
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Migrate.self, Check.self, Token.self, Dev.self]
+        subcommands: [Serve.self, Migrate.self, Check.self, Token.self, Dev.self, DropSlot.self]
     )
 }

@@ -3,6 +3,7 @@
 enum ConfigKeys {
     static let root = [
         "listen", "tls", "postgres", "auth", "cors", "topics", "stream", "publish", "retention", "threads", "limits", "metrics",
+        "capture",
     ]
     static let tls = ["certificate", "key"]
     static let postgres = ["url"]
@@ -15,12 +16,13 @@ enum ConfigKeys {
     static let retention = ["max_age", "max_events", "interval"]
     static let limits = ["request_head", "tls_handshake", "idle", "max_connections", "max_anonymous_streams"]
     static let metrics = ["listen"]
+    static let capture = ["mode", "slot", "publication", "lag_warning"]
 
     /// Every mapping, named as a user would look for it.
     static let sections: [(name: String, keys: [String])] = [
         ("the top level", root), ("tls", tls), ("postgres", postgres), ("auth", auth), ("auth.jwt", jwt),
         ("cors", cors), ("each topics entry", topic), ("stream", stream), ("publish", publish),
-        ("retention", retention), ("limits", limits), ("metrics", metrics),
+        ("retention", retention), ("limits", limits), ("metrics", metrics), ("capture", capture),
     ]
 
     /// The fix for an unknown `key` in a mapping that allows `known`: the closest known key when

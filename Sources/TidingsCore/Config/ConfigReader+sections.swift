@@ -16,6 +16,7 @@ extension ConfigReader {
         let threads = readThreads(top)
         let limits = readLimits(top)
         let metrics = readMetrics(top)
+        let capture = readCapture(top)
         guard errors.isEmpty, let tls, let postgres, let auth, let topics else { return nil }
         var config = TidingsConfig(
             listen: listen,
@@ -27,7 +28,8 @@ extension ConfigReader {
             stream: stream,
             publish: publish,
             retention: retention,
-            threads: threads
+            threads: threads,
+            capture: capture
         )
         config.limits = limits
         config.metrics = metrics

@@ -22,6 +22,8 @@ public struct TidingsConfig: Sendable, Equatable {
     public var threads: Int?
     public var limits = LimitsSettings()
     public var metrics = MetricsSettings()
+    /// Triggers or logical capture, and the logical mode's slot and publication.
+    public var capture: CaptureSettings
 
     public init(
         listen: ListenAddress = .init(host: "0.0.0.0", port: 8443),
@@ -33,7 +35,8 @@ public struct TidingsConfig: Sendable, Equatable {
         stream: StreamSettings = .init(),
         publish: PublishSettings = .init(),
         retention: RetentionSettings = .init(),
-        threads: Int? = nil
+        threads: Int? = nil,
+        capture: CaptureSettings = .init()
     ) {
         self.listen = listen
         self.tls = tls
@@ -45,6 +48,7 @@ public struct TidingsConfig: Sendable, Equatable {
         self.publish = publish
         self.retention = retention
         self.threads = threads
+        self.capture = capture
     }
 
     /// The table captures only, in file order.

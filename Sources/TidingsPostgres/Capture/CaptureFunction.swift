@@ -24,7 +24,10 @@ package struct CaptureFunction: Sendable, Equatable {
     /// The TRUNCATE event's topics: each template with every placeholder segment as `*`.
     package let truncateSelectors: [String]
 
-    package init(capture: TableCapture, shape: TableShape, functionName: String) {
+    /// - Parameter triggers: false in `capture.mode: logical`, where the capturer calls the
+    ///   builder and no trigger is created (``createTriggers`` is empty, so the hash differs and a
+    ///   change of mode reinstalls).
+    package init(capture: TableCapture, shape: TableShape, functionName: String, triggers: Bool = true) {
         self.table = capture.table
         self.functionName = functionName
         self.builder = EventBuilder(capture: capture, shape: shape, functionName: EventBuilder.name(forCapture: functionName))
@@ -60,9 +63,9 @@ package struct CaptureFunction: Sendable, Equatable {
             \(tag)
             """
         let rowEvents = ChangeOperation.allCases.filter { $0 != .truncate && capture.events.contains($0) }
-        var triggers: [String] = []
+        var createTriggers: [String] = []
         if !rowEvents.isEmpty {
-            triggers.append(
+            createTriggers.append(
                 """
                 CREATE CONSTRAINT TRIGGER \(Self.triggerName)
                 AFTER \(rowEvents.map { $0.rawValue.uppercased() }.joined(separator: " OR ")) ON \(SQLText.qualified(capture.table))
@@ -72,7 +75,7 @@ package struct CaptureFunction: Sendable, Equatable {
             )
         }
         if capture.events.contains(.truncate) {
-            triggers.append(
+            createTriggers.append(
                 """
                 CREATE TRIGGER \(Self.truncateTriggerName)
                 AFTER TRUNCATE ON \(SQLText.qualified(capture.table))
@@ -80,7 +83,7 @@ package struct CaptureFunction: Sendable, Equatable {
                 """
             )
         }
-        self.createTriggers = triggers
+        self.createTriggers = triggers ? createTriggers : []
         self.truncateSelectors = capture.topics.map(Self.selector)
     }
 

@@ -29,7 +29,9 @@ package struct CaptureInstaller {
         self.configFile = configFile
     }
 
-    package func apply(_ captures: [TableCapture], shapes: [TableName: TableShape]) async throws -> Outcome {
+    /// - Parameter triggers: false in `capture.mode: logical`: the event builders and
+    ///   `tidings.captures` are installed as in triggers mode, but no table gets a trigger.
+    package func apply(_ captures: [TableCapture], shapes: [TableName: TableShape], triggers: Bool = true) async throws -> Outcome {
         var outcome = Outcome()
         var registry = try await readRegistry()
         let wanted = Set(captures.map(\.table.description))
@@ -49,7 +51,7 @@ package struct CaptureInstaller {
         let names = CaptureFunction.functionNames(for: captures.map(\.table))
         for capture in captures {
             guard let shape = shapes[capture.table], let name = names[capture.table] else { continue }
-            let function = CaptureFunction(capture: capture, shape: shape, functionName: name)
+            let function = CaptureFunction(capture: capture, shape: shape, functionName: name, triggers: triggers)
             let previous = registry[capture.table.description]
             if let previous, previous.hash == function.hash, previous.functionName == name, try await triggerIsInstalled(function) {
                 outcome.unchanged.append(capture.table)

@@ -30,12 +30,21 @@ package final class EphemeralCluster: Sendable {
         /// The server's `max_connections`. The test suite runs many gateways at once, each with
         /// its feed and pool, against one cluster.
         package var maxConnections: Int
+        /// `wal_level=logical` with room for replication slots, for `capture.mode: logical`.
+        package var logicalReplication: Bool
 
-        package init(port: Int? = nil, keepDataDirectory: Bool = false, durable: Bool = true, maxConnections: Int = 200) {
+        package init(
+            port: Int? = nil,
+            keepDataDirectory: Bool = false,
+            durable: Bool = true,
+            maxConnections: Int = 200,
+            logicalReplication: Bool = false
+        ) {
             self.port = port
             self.keepDataDirectory = keepDataDirectory
             self.durable = durable
             self.maxConnections = maxConnections
+            self.logicalReplication = logicalReplication
         }
     }
 
@@ -148,6 +157,9 @@ package final class EphemeralCluster: Sendable {
         var settings = [
             "-p \(port)", "-k \(baseDirectory)", "-c listen_addresses=127.0.0.1", "-c max_connections=\(options.maxConnections)",
         ]
+        if options.logicalReplication {
+            settings += ["-c wal_level=logical", "-c max_replication_slots=200", "-c max_wal_senders=200"]
+        }
         if !options.durable { settings += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"] }
         return settings.joined(separator: " ")
     }

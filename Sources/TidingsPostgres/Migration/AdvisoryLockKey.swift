@@ -8,4 +8,7 @@ package enum AdvisoryLockKey {
     /// `pg_advisory_lock` (session) held by `tidings migrate` so two migrators never interleave:
     /// "tidings" followed by byte 1.
     package static let migration: Int64 = 8_388_346_184_940_876_545
+    /// `pg_advisory_lock` (session) held by the logical capturer on its log connection: the one
+    /// gateway holding it reads the slot. "tidings" followed by byte 2.
+    package static let capturer: Int64 = 8_388_346_184_940_876_546
 }

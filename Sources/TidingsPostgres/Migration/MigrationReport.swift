@@ -14,6 +14,8 @@ public struct MigrationReport: Sendable, Equatable {
     public var unchangedCaptures: [TableName]
     /// Tables no longer in the config whose trigger and function were dropped.
     public var removedCaptures: [TableName]
+    /// Logical capture's changes: the slot, the publication, replica identities.
+    public var notes: [String] = []
 
     public init(
         appliedMigrations: [String] = [],
@@ -32,5 +34,6 @@ public struct MigrationReport: Sendable, Equatable {
     /// Whether the run changed nothing in the database.
     public var changedNothing: Bool {
         appliedMigrations.isEmpty && installedCaptures.isEmpty && updatedCaptures.isEmpty && removedCaptures.isEmpty
+            && notes.isEmpty
     }
 }

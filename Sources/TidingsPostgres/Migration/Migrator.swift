@@ -33,7 +33,12 @@ public struct Migrator: Sendable {
         return try await PostgresSession.withConnection(url: url, logger: logger) { connection in
             try await connection.perform("SELECT pg_advisory_lock(\(AdvisoryLockKey.migration))", logger: logger)
             do {
-                let report = try await migrate(files: files, captures: config.tables, on: connection)
+                var slotCreated = false
+                if config.capture.mode == .logical {
+                    slotCreated = try await prepareLogicalCapture(config.capture, on: connection)
+                }
+                var report = try await migrate(files: files, captures: config.tables, capture: config.capture, on: connection)
+                if slotCreated { report.notes.insert("created replication slot \(config.capture.slot)", at: 0) }
                 try? await connection.perform("SELECT pg_advisory_unlock(\(AdvisoryLockKey.migration))", logger: logger)
                 return report
             } catch {
@@ -46,6 +51,7 @@ public struct Migrator: Sendable {
     private func migrate(
         files: [MigrationFile],
         captures: [TableCapture],
+        capture: CaptureSettings,
         on connection: PostgresConnection
     ) async throws -> MigrationReport {
         try await connection.perform("BEGIN", logger: logger)
@@ -73,7 +79,15 @@ public struct Migrator: Sendable {
                 )
             }
             let installer = CaptureInstaller(connection: connection, logger: logger, configFile: configFile)
-            let outcome = try await installer.apply(captures, shapes: shapes)
+            // In logical mode no table carries a trigger: the capturer reads the WAL and calls the
+            // same event builders.
+            let outcome = try await installer.apply(captures, shapes: shapes, triggers: capture.mode != .logical)
+            if capture.mode == .logical {
+                report.notes += try await LogicalCaptureInstaller(connection: connection, logger: logger, configFile: configFile)
+                    .apply(captures, shapes: shapes, settings: capture)
+            } else {
+                try await connection.perform("UPDATE tidings.capture_position SET mode = 'triggers'", logger: logger)
+            }
             report.installedCaptures = outcome.installed
             report.updatedCaptures = outcome.updated
             report.unchangedCaptures = outcome.unchanged
@@ -91,6 +105,32 @@ public struct Migrator: Sendable {
             try? await connection.perform("ROLLBACK", logger: logger)
             if let error = error as? MigrationError { throw error }
             throw MigrationError(.migrationFailed, "migration failed and was rolled back: \(PostgresErrorText.describe(error))")
+        }
+    }
+
+    /// Checks what logical capture needs of the server, then creates the slot, before the
+    /// migration's transaction: a slot cannot be created in a transaction that has written, and
+    /// it must exist before the triggers go, so that no commit falls between the two.
+    private func prepareLogicalCapture(_ capture: CaptureSettings, on connection: PostgresConnection) async throws -> Bool {
+        let problems: [String]
+        do {
+            problems = try await LogicalCaptureCheck.problems(capture, migrated: false, on: connection, logger: logger)
+        } catch {
+            throw MigrationError(.captureFailed, "\(configFile): cannot check logical capture: \(PostgresErrorText.describe(error))")
+        }
+        guard problems.isEmpty else {
+            throw MigrationError(.captureFailed, problems.map { "\(configFile): \($0)" }.joined(separator: "\n") + "\nnothing was changed")
+        }
+        do {
+            // pgoutput looks the publication up as of each change it decodes: one created after
+            // the slot would be missing for the changes in between, and the slot stuck there.
+            try await LogicalCaptureCheck.ensurePublication(capture, on: connection, logger: logger)
+            return try await LogicalCaptureCheck.ensureSlot(capture, on: connection, logger: logger)
+        } catch {
+            throw MigrationError(
+                .captureFailed,
+                "\(configFile): creating the publication \(capture.publication) or the replication slot \(capture.slot) failed: \(PostgresErrorText.describe(error))"
+            )
         }
     }
 

@@ -8,11 +8,13 @@ extension SchemaInspector {
     /// that met problems in the application's writes since they were installed. Captures in
     /// `broken` already have a catalog problem: only what they met is added. Capture keeps
     /// working meanwhile (a missing column is `null`); each problem names the config line.
+    /// `triggers` is false in `capture.mode: logical` (builders installed, no trigger).
     static func drift(
         _ captures: [TableCapture],
         broken: Set<TableName>,
         shapes: [TableName: TableShape],
         configFile: String,
+        triggers: Bool = true,
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> [SchemaProblem] {
@@ -45,7 +47,7 @@ extension SchemaInspector {
                 problems.append(SchemaProblem(file: configFile, line: capture.line, table: capture.table, message: message))
             }
             let key = capture.table.description
-            let wanted = CaptureFunction(capture: capture, shape: shape, functionName: name).hash
+            let wanted = CaptureFunction(capture: capture, shape: shape, functionName: name, triggers: triggers).hash
             switch installed[key] {
             case nil:
                 // Not installed yet: `migrate` installs it; nothing has drifted.

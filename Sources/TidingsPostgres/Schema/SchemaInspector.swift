@@ -30,6 +30,7 @@ public struct SchemaInspector: Sendable {
                 broken: Set(problems.map(\.table)),
                 shapes: shapes,
                 configFile: configFile,
+                triggers: config.capture.mode != .logical,
                 on: connection,
                 logger: logger
             )

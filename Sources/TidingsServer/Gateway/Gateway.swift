@@ -88,9 +88,11 @@ public struct Gateway: Sendable {
             bodyDeadline: config.limits.requestHead,
             capturedEvents: Set(
                 config.tables.flatMap { table in ChangeOperation.allCases.map { "\(table.table.eventPrefix).\($0.rawValue)" } }
-            )
+            ),
+            logicalCapture: config.capture.mode == .logical
         ).register(on: router)
-        let metricsController = MetricsController(metrics: metrics, feed: feed.status)
+        let capture = Self.logicalCapture(config, logger: logger)
+        let metricsController = MetricsController(metrics: metrics, feed: feed.status, capture: capture?.status)
         // With `metrics.listen`, /metrics leaves the public port for a listener of its own.
         let metricsServer = config.metrics.listen.map {
             metricsController.server(listen: $0, onServerRunning: onMetricsServerRunning, logger: logger)
@@ -117,13 +119,27 @@ public struct Gateway: Sendable {
             router: router,
             server: server,
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: "tidings"),
-            services: [client, feed, channels, clock, pruner, problems] + optionalServices.compactMap { $0 },
+            services: [client] + (capture.map { [$0] } ?? []) + [feed, channels, clock, pruner, problems]
+                + optionalServices.compactMap { $0 },
             onServerRunning: onServerRunning,
             logger: logger
         )
         self.hub = hub
         self.feed = feed
         self.client = client
+    }
+
+    /// The capturer service of `capture.mode: logical`; nil in triggers mode.
+    private static func logicalCapture(_ config: TidingsConfig, logger: Logger) -> LogicalCaptureService? {
+        guard config.capture.mode == .logical else { return nil }
+        let settings = LogicalCaptureSettings(
+            url: config.postgres.url,
+            slot: config.capture.slot,
+            publication: config.capture.publication,
+            builders: LogicalCaptureSettings.builders(for: config.tables),
+            lagWarningBytes: Int64(config.capture.lagWarning)
+        )
+        return LogicalCaptureService(settings: settings, logger: logger)
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.

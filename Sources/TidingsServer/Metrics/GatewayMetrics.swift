@@ -18,6 +18,8 @@ final class GatewayMetrics: Sendable {
     let feedReady: Metrics.Gauge
     let notificationQueueUsage: Metrics.Gauge
     private let captureProblems: Mutex<[String: Metrics.Counter]> = Mutex([:])
+    /// WAL the logical capture's slot holds back (`capture.mode: logical`).
+    let captureLag: Metrics.Gauge
     private let changesRequests: Mutex<[Int: Metrics.Counter]> = Mutex([:])
     private let requestDurations: [TimedRequest: Metrics.Timer]
     private let reconnectsSeen = Mutex(0)
@@ -41,6 +43,7 @@ final class GatewayMetrics: Sendable {
         eventsPruned = Metrics.Counter(label: "tidings_events_pruned_total", factory: factory)
         published = Metrics.Counter(label: "tidings_published_total", factory: factory)
         notificationQueueUsage = Metrics.Gauge(label: "tidings_notification_queue_usage", factory: factory)
+        captureLag = Metrics.Gauge(label: "tidings_capture_lag_bytes", factory: factory)
     }
 
     /// Counts problems capture met in writes to `table` (``CaptureProblemWatch``).
@@ -75,9 +78,10 @@ final class GatewayMetrics: Sendable {
     }
 
     /// The Prometheus text of every series, after bringing the feed's counters up to date.
-    func exposition(feed: FeedStatus) -> [UInt8] {
+    func exposition(feed: FeedStatus, capture: CaptureStatus? = nil) -> [UInt8] {
         let snapshot = feed.snapshot
         feedReady.record(snapshot.isReady ? 1 : 0)
+        if let capture { captureLag.record(capture.lagBytes) }
         let reconnects = snapshot.reconnects
         let delta = reconnectsSeen.withLock { seen in
             defer { seen = max(seen, reconnects) }

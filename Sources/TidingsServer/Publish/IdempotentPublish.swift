@@ -4,7 +4,8 @@ import TidingsPostgres
 
 /// Publishes at most once per ``IdempotencyKey``: the publish and the key's row commit in one
 /// transaction, and the key's primary key makes a concurrent repeat wait for the first one and
-/// then roll back (`Migrations/0006_publish_keys.sql`).
+/// then roll back (`Migrations/0006_publish_keys.sql`). In `capture.mode: logical` the id is drawn
+/// by the capturer after the commit (`Migrations/0007_logical_capture.sql`): the answer waits for it.
 enum IdempotentPublish {
     /// What became of the request.
     enum Outcome: Sendable, Equatable {
@@ -20,19 +21,21 @@ enum IdempotentPublish {
     static func run(
         _ publish: PostgresQuery,
         key: IdempotencyKey,
+        logical: Bool = false,
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> Outcome {
         // A key whose event retention pruned between the refusal and the read is free again.
         for _ in 0..<2 {
-            if let outcome = try await attempt(publish, key: key, on: connection, logger: logger) { return outcome }
+            if let outcome = try await attempt(publish, key: key, logical: logical, on: connection, logger: logger) { return outcome }
         }
-        return try await earlier(key, on: connection, logger: logger) ?? .repeated(nil)
+        return try await earlier(key, logical: logical, on: connection, logger: logger) ?? .repeated(nil)
     }
 
     private static func attempt(
         _ publish: PostgresQuery,
         key: IdempotencyKey,
+        logical: Bool,
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> Outcome? {
@@ -46,25 +49,38 @@ enum IdempotentPublish {
             try await connection.perform("COMMIT", logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             try await connection.perform("ROLLBACK", logger: logger)
-            return try await earlier(key, on: connection, logger: logger)
+            return try await earlier(key, logical: logical, on: connection, logger: logger)
         } catch {
             // The first error is the one to report; a ROLLBACK that fails means the connection is gone.
             try? await connection.perform("ROLLBACK", logger: logger)
             throw error
         }
+        if logical { return .published(try await PublishedID.await(on: connection, logger: logger)) }
         let rows = try await connection.query("SELECT tidings.last_change_id()", logger: logger)
         for try await id in rows.decode(Int64.self) { return .published(id) }
         throw APIError.unavailable("the publish committed but its id could not be read")
     }
 
-    private static func earlier(_ key: IdempotencyKey, on connection: PostgresConnection, logger: Logger) async throws -> Outcome? {
-        let rows = try await connection.query(
-            "SELECT body_hash, change_id FROM tidings.publish_keys WHERE subject = \(key.scope) AND key = \(key.key)",
-            logger: logger
-        )
-        for try await (hash, id) in rows.decode((String, Int64?).self) {
-            return hash == key.bodyHash ? .repeated(id) : .conflict
+    private static func earlier(
+        _ key: IdempotencyKey,
+        logical: Bool,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Outcome? {
+        var pause = Duration.milliseconds(2)
+        while true {
+            let rows = try await connection.query(
+                "SELECT body_hash, change_id, published_lsn IS NOT NULL FROM tidings.publish_keys WHERE subject = \(key.scope) AND key = \(key.key)",
+                logger: logger
+            )
+            var found: (hash: String, id: Int64?, pending: Bool)?
+            for try await (hash, id, pending) in rows.decode((String, Int64?, Bool).self) { found = (hash, id, pending) }
+            guard let found else { return nil }
+            guard found.hash == key.bodyHash else { return .conflict }
+            // Logical mode: the first publish is committed but the capturer has not numbered it yet.
+            guard logical, found.id == nil, found.pending else { return .repeated(found.id) }
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(50))
         }
-        return nil
     }
 }

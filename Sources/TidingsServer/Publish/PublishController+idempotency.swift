@@ -15,7 +15,7 @@ extension PublishController {
         let statement: PostgresQuery = "SELECT tidings.publish(\(topics), \(parsed.event), (\(parsed.body)::jsonb)->'data')"
         let outcome = try await DatabaseCall.run(field: field, logger: logger) {
             try await client.withConnection { connection in
-                try await IdempotentPublish.run(statement, key: key, on: connection, logger: logger)
+                try await IdempotentPublish.run(statement, key: key, logical: logicalCapture, on: connection, logger: logger)
             }
         }
         let id: Int64?

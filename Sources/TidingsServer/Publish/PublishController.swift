@@ -19,6 +19,8 @@ struct PublishController: Sendable {
     var bodyDeadline: Duration = .seconds(10)
     /// The captured tables' event names (`orders.update`…): a publish may not pose as a row change.
     var capturedEvents: Set<String> = []
+    /// `capture.mode: logical`: the id is known once the capturer has logged the publish.
+    var logicalCapture = false
 
     func register(on router: Router<GatewayRequestContext>) {
         router.post("publish") { request, context in try await publish(request: request, context: context) }
@@ -54,6 +56,7 @@ struct PublishController: Sendable {
                     "SELECT tidings.publish(\(topics), \(parsed.event), (\(parsed.body)::jsonb)->'data')",
                     logger: logger
                 )
+                if logicalCapture { return try await PublishedID.await(on: connection, logger: logger) }
                 let rows = try await connection.query("SELECT tidings.last_change_id()", logger: logger)
                 for try await id in rows.decode(Int64.self) { return id }
                 throw APIError.unavailable("the publish committed but its id could not be read")

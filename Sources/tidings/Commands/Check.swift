@@ -12,7 +12,7 @@ struct Check: AsyncParsableCommand {
 
     @OptionGroup var file: ConfigFileOption
 
-    @Flag(help: "Also check that every table and column the config names exists and that the installed capture matches.")
+    @Flag(help: "Also check the database: the tables and columns the config names, the installed capture, and what logical capture needs.")
     var database = false
 
     func run() async throws {
@@ -21,15 +21,25 @@ struct Check: AsyncParsableCommand {
         if database {
             var logger = Logger(label: "tidings")
             logger.logLevel = .error
-            let problems: [SchemaProblem]
+            let problems: [String]
             do {
-                problems = try await SchemaInspector(url: config.postgres.url, logger: logger).problems(in: config, configFile: file.config)
+                var found = try await SchemaInspector(url: config.postgres.url, logger: logger).problems(
+                    in: config,
+                    configFile: file.config
+                )
+                .map(\.description)
+                if config.capture.mode == .logical {
+                    found += try await PostgresSession.withConnection(url: config.postgres.url, logger: logger) { connection in
+                        try await LogicalCaptureCheck.problems(config.capture, migrated: true, on: connection, logger: logger)
+                    }.map { "\(file.config): \($0)" }
+                }
+                problems = found
             } catch {
                 throw fail("cannot check the database at \(config.postgres.url): \(error)")
             }
             for warning in SchemaInspector.warnings { FileHandle.standardError.write(Data("tidings: \(warning)\n".utf8)) }
             if !problems.isEmpty {
-                throw fail(problems.map(\.description).joined(separator: "\n"), code: 1)
+                throw fail(problems.joined(separator: "\n"), code: 1)
             }
             do {
                 audit = try await DatabaseAudit.read(url: config.postgres.url, logger: logger)

@@ -30,7 +30,7 @@ struct Dev: AsyncParsableCommand {
         ServerThreads.apply(ServerThreads.count(configured: nil))
         let cluster: EphemeralCluster
         do {
-            cluster = try await EphemeralCluster.start(options: .init(keepDataDirectory: keep), logger: logger)
+            cluster = try await EphemeralCluster.start(options: .init(keepDataDirectory: keep, logicalReplication: true), logger: logger)
         } catch {
             throw fail("cannot start a throwaway PostgreSQL: \(error)")
         }

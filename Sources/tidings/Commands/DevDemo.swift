@@ -39,7 +39,9 @@ struct DevDemo {
             auth: AuthSettings(jwt: JWTSettings(key: .secret(secret))),
             topics: [
                 .table(TableCapture(table: TableName(schema: "public", name: "todos"), topics: [try TopicTemplate(parsing: "todos/{id}")]))
-            ]
+            ],
+            // The throwaway cluster runs with wal_level=logical: writes pay no trigger.
+            capture: CaptureSettings(mode: .logical)
         )
         _ = try await Migrator(url: database, logger: logger, configFile: "tidings dev").migrate(config: config)
         let token = try await TokenMinter(settings: config.auth.jwt).mint(
@@ -54,6 +56,7 @@ struct DevDemo {
               gateway   https://localhost:\(port)  (self-signed certificate: \(files.certificate))
               demo page https://localhost:\(port)/  (the todos table, live; accept the certificate warning)
               postgres  \(database.description.replacingOccurrences(of: "?sslmode=disable", with: ""))
+              capture   logical (wal_level=logical, slot \(config.capture.slot)): the todos table has no trigger
 
             Subscribe (in another terminal):
               curl -N --cacert \(files.certificate) -H "Authorization: Bearer \(token)" "https://localhost:\(port)/events?topic=todos/**"

@@ -39,6 +39,7 @@ extension MigrationReport {
         lines += installedCaptures.map { "installed capture trigger on \($0)" }
         lines += updatedCaptures.map { "updated capture trigger on \($0)" }
         lines += removedCaptures.map { "removed capture trigger from \($0)" }
+        lines += notes
         if lines.isEmpty { lines.append("nothing to do: the database is up to date") }
         return lines.joined(separator: "\n")
     }

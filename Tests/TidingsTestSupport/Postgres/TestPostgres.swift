@@ -69,7 +69,10 @@ private actor SharedCluster {
             var logger = Logger(label: "tidings.test-postgres")
             logger.logLevel = .warning
             AbandonedClusters.removeAll()
-            let cluster = try await EphemeralCluster.start(options: .init(durable: false, maxConnections: 500), logger: logger)
+            let cluster = try await EphemeralCluster.start(
+                options: .init(durable: false, maxConnections: 500, logicalReplication: true),
+                logger: logger
+            )
             AbandonedClusters.claim(cluster)
             Self.running.withLock { $0 = cluster }
             atexit { SharedCluster.running.withLock { $0 }?.stopAtExit() }
