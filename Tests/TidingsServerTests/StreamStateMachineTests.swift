@@ -40,6 +40,15 @@ struct StreamStateMachineTests {
         #expect(machine.took(.frames(frames)) == .write([frames[1]]))
     }
 
+    @Test("a resume whose reset moves the resume point below Last-Event-ID goes live from that point")
+    func resetBelowLastEventID() {
+        var machine = StreamStateMachine(resumeAfter: 500, cursor: 20)
+        #expect(machine.start(cursor: 20) == .replay(.resume(after: 500, through: 20)))
+        #expect(machine.replayFinished(lastWritten: 20) == .takeFrames)
+        let frame = Self.frame(21)
+        #expect(machine.took(.frames([frame])) == .write([frame]))
+    }
+
     @Test("a resume before the feed started replays through the start cursor")
     func resumeBeforeFeedStarted() {
         let machine = StreamStateMachine(resumeAfter: 4, cursor: nil)

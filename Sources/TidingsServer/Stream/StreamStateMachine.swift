@@ -120,10 +120,11 @@ struct StreamStateMachine {
         if replayWritesInFlight == 0 { stalledTicks = 0 }
     }
 
-    /// The replay wrote every event up to `lastWritten` (a reset may move it past pruned ids).
+    /// The replay wrote every event up to `lastWritten`. A reset moves it to where the log
+    /// resumes, which may lie below the client's `Last-Event-ID` (the log's ids were rewound).
     mutating func replayFinished(lastWritten written: Int64) -> Action {
         guard isReplaying else { return .none }
-        lastWritten = max(lastWritten, written)
+        lastWritten = written
         state = .live
         return drain()
     }
