@@ -9,13 +9,26 @@
 #   - table: public.bench, topics: ["bench/{id}"], old: key
 # after applying Migrations/*.sql. With BREAKDOWN=1 it then reruns the captured case with
 # tidings.log_change stripped of the advisory lock, of the NOTIFY, and of both, to show where
-# the time goes (the topic keys too). Usage: [BREAKDOWN=1] Benchmarks/pgbench/capture_overhead.sh [seconds] [clients]
+# the time goes (the topic keys too).
+#
+# Throughput on a busy machine swings by 2x between runs, so each run also prints the CPU the whole
+# cluster spent per transaction (every postgres process, including the backends that ended), which
+# a build on the other core disturbs far less. To compare two versions of the capture SQL in one
+# harness, point CAPTURE_FROM at another checkout's root (it needs Migrations/ and
+# Benchmarks/pgbench/capture_bench.sql), e.g. `git archive <commit> Sources/TidingsPostgres/Migrations
+# Migrations Benchmarks/pgbench | tar -x -C /tmp/before`.
+# Usage: [BREAKDOWN=1] [CAPTURE_FROM=dir] Benchmarks/pgbench/capture_overhead.sh [seconds] [clients]
 set -euo pipefail
 
 SECONDS_PER_RUN=${1:-30}
 CLIENTS=${2:-8}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+CAPTURE_SQL=$HERE/capture_bench.sql
+if [[ -n "${CAPTURE_FROM:-}" ]]; then
+    ROOT=$(cd "$CAPTURE_FROM" && pwd)
+    CAPTURE_SQL=$ROOT/Benchmarks/pgbench/capture_bench.sql
+fi
 
 BIN=""
 for dir in $(command -v initdb >/dev/null 2>&1 && dirname "$(readlink -f "$(command -v initdb)")") \
@@ -42,21 +55,60 @@ PSQL=(env PGOPTIONS=--client-min-messages=warning "$BIN/psql" -h 127.0.0.1 -p "$
 "${PSQL[@]}" -c "CREATE SCHEMA tidings; CREATE TABLE tidings.schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
 for file in "$ROOT"/Migrations/*.sql; do "${PSQL[@]}" -f "$file"; done
 
+POSTMASTER=$(head -1 "$DIR/data/postmaster.pid")
+# CPU seconds the cluster has spent: the postmaster, its live children, and the children it reaped.
+cluster_cpu() {
+    python3 - "$POSTMASTER" <<'PY'
+import os, sys
+root = sys.argv[1]
+tick = os.sysconf("SC_CLK_TCK")
+def fields(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+total = 0
+for pid in os.listdir("/proc"):
+    if not pid.isdigit():
+        continue
+    try:
+        f = fields(pid)
+    except OSError:
+        continue
+    if pid == root:
+        total += int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
+    elif f[1] == root:
+        total += int(f[11]) + int(f[12])
+print(total / tick)
+PY
+}
+# Waits until no pgbench session is left, so the ended backends' CPU is in the postmaster's count.
+await_sessions_gone() {
+    while [[ $("${PSQL[@]}" -At -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbench'") != 0 ]]; do
+        sleep 0.1
+    done
+}
+
 run() { # label, PGOPTIONS
-    local tps
+    local tps cpu_before cpu_after
     "${PSQL[@]}" -c "TRUNCATE bench, tidings.changes, tidings.change_keys; CHECKPOINT"
+    cpu_before=$(cluster_cpu)
     tps=$(PGOPTIONS="$2" "$BIN/pgbench" -h 127.0.0.1 -p "$PORT" -U postgres -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECONDS_PER_RUN" \
         -f "$HERE/insert.sql" postgres 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+    await_sessions_gone
+    cpu_after=$(cluster_cpu)
+    local rows
+    rows=$("${PSQL[@]}" -At -c "SELECT count(*) FROM bench")
     local logged
     logged=$("${PSQL[@]}" -At -c "SELECT count(*) FROM tidings.changes")
-    printf '%-40s %10s tps   (%s events logged)\n' "$1" "$tps" "$logged" >&2
+    local cpu_per_tx
+    cpu_per_tx=$(python3 -c "print(f'{($cpu_after - $cpu_before) * 1e6 / max($rows, 1):.0f}')")
+    printf '%-40s %10s tps   %6s µs CPU/tx   (%s events logged)\n' "$1" "$tps" "$cpu_per_tx" "$logged" >&2
     echo "$tps"
 }
 
 echo "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}'), $(nproc) CPUs, $CLIENTS clients, ${SECONDS_PER_RUN}s per run" >&2
 plain=$(run "no trigger, synchronous_commit=on" "")
 plain_async=$(run "no trigger, synchronous_commit=off" "-c synchronous_commit=off")
-"${PSQL[@]}" -f "$HERE/capture_bench.sql"
+"${PSQL[@]}" -f "$CAPTURE_SQL"
 captured=$(run "capture trigger, synchronous_commit=on" "")
 captured_async=$(run "capture trigger, synchronous_commit=off" "-c synchronous_commit=off")
 python3 - "$plain" "$captured" "$plain_async" "$captured_async" <<'PY' >&2

@@ -33,6 +33,7 @@ export interface StreamError {
     retrying: boolean;
     /** The HTTP status that refused the stream or load, when there was one. */
     status?: number;
+    /** What `send` threw (reason "failed"). */
     error?: unknown;
 }
 
@@ -86,10 +87,12 @@ export interface StoreChange {
     row: Row | null | undefined;
 }
 
-/** Why an optimistic change was taken back, and the server's row now (null: it has none). */
+/** Why an optimistic change was taken back, and the server's row as the store has it. */
 export interface Rollback<R extends Row = Row> {
     table: string;
     key: unknown;
+    /** The row from the snapshot or the last event (null: it has none); after a failed `send`
+     * it can predate the write that won, which the stream brings next. */
     row: R | null;
     /** The row the change would have made; null for a delete. */
     attempted: R | null;

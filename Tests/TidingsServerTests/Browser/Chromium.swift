@@ -7,10 +7,12 @@ import Foundation
 /// test with what to install; it never skips.
 final class Chromium: @unchecked Sendable {
     // `process` is configured before it starts; afterwards only the test's own task calls
-    // `stop()`, and the termination handler reports through `exited`.
+    // `stop()`, and the exit and the output's end are awaited through `gone`.
     let logFile: String
     private let process: Process
-    private let exited: AsyncStream<Int32>
+    /// Ends once the browser has exited and every process that shares its output (its
+    /// renderers and helpers) has too.
+    private let gone: Task<Void, Never>
     private let profile: String
 
     /// Opens `url` in a fresh profile, runs `body`, and stops the browser.
@@ -58,36 +60,28 @@ final class Chromium: @unchecked Sendable {
             "--no-first-run", "--disable-extensions", "--disable-background-networking", "--disable-component-update",
             "--disable-dev-shm-usage", url,
         ]
-        let log = FileHandle(forWritingAtPath: logFile)
-        process.standardOutput = log
-        process.standardError = log
         process.standardInput = FileHandle.nullDevice
         self.process = process
-        self.exited = try process.runReportingExit()
+        let (output, exited) = try ProcessOutput.run(process, appendingTo: logFile)
+        gone = Task {
+            for await _ in exited {}
+            for await _ in output.lines {}
+        }
     }
 
-    /// SIGTERM, then SIGKILL if the browser has not exited within five seconds; removes the
-    /// profile (the log stays for a failed test to point at).
+    /// SIGTERM, then SIGKILL if the browser has not exited within five seconds; waits until
+    /// every browser process is gone, then removes the profile (the log stays for a failed test
+    /// to point at).
     func stop() async {
         let pid = process.processIdentifier
         if process.isRunning { kill(pid, SIGTERM) }
-        let exited = self.exited
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in exited {}
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(5))
-                return false
-            }
-            if await group.next() == false { kill(pid, SIGKILL) }
-            group.cancelAll()
-            await group.waitForAll()
+        let escalation = Task {
+            try await Task.sleep(for: .seconds(5))
+            kill(pid, SIGKILL)
         }
-        // Child processes may still be writing to the profile just after the browser exits.
-        for _ in 0..<10 where FileManager.default.fileExists(atPath: profile) {
-            if (try? FileManager.default.removeItem(atPath: profile)) == nil { try? await Task.sleep(for: .milliseconds(100)) }
-        }
+        await gone.value
+        escalation.cancel()
+        // Nothing writes to the profile any more: the browser's helpers have exited too.
+        try? FileManager.default.removeItem(atPath: profile)
     }
 }

@@ -11,7 +11,7 @@ import TidingsServer
 final class GatewayProcess: @unchecked Sendable {
     // `running` is read and written only by the test's own task; the termination handler
     // reports through the stream, never through this object.
-    private var running: (process: Process, exited: AsyncStream<Int32>)?
+    private var running: (process: Process, exited: AsyncStream<Int32>, output: ProcessOutput)?
     let port: Int
     let configFile: String
     let logFile: String
@@ -68,37 +68,43 @@ final class GatewayProcess: @unchecked Sendable {
         guard running == nil else { return }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try TidingsBinary.path)
-        process.arguments = ["serve", "--config", configFile, "--log-level", "warning"]
-        let log = FileHandle(forWritingAtPath: logFile)
-        log?.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        running = (process, try process.runReportingExit())
+        process.arguments = ["serve", "--config", configFile, "--log-level", "info"]
+        process.standardInput = FileHandle.nullDevice
+        let (output, exited) = try ProcessOutput.run(process, appendingTo: logFile)
+        running = (process, exited, output)
     }
 
     /// SIGTERM, and waits for the exit; returns the exit status (nil if it was not running).
     @discardableResult
     func stop() async -> Int32? {
-        guard let (process, exited) = running else { return nil }
+        guard let (process, exited, output) = running else { return nil }
         running = nil
         if process.isRunning { process.terminate() }
         var status: Int32?
         for await code in exited { status = code }
+        for await _ in output.lines {}
         return status
     }
 
-    /// Polls `/readyz` until it answers 200, for at most 20 seconds.
+    /// Waits until the gateway started last says that its HTTP server listens and its change
+    /// feed is live (which is what `/readyz` reports), then checks that `/readyz` answers 200.
+    /// - Throws: when the gateway exits first, or `/readyz` disagrees; the message names the log.
     func waitUntilReady() async throws {
+        guard let (_, _, output) = running else { throw TestFailure("the gateway is not running") }
+        var listening = false
+        var live = false
+        for await line in output.lines {
+            listening = listening || line.contains("Server started and listening")
+            live = live || line.contains("change feed live")
+            if listening && live { break }
+        }
+        guard listening && live else { throw TestFailure("the gateway on port \(port) exited before it was ready; its log: \(logFile)") }
         let client = try HTTPClient.make(trusting: certificate.certificate.certificatePEM)
         defer { client.shutdown { _ in } }
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if let response = try? await client.execute(HTTPClientRequest(url: baseURL + "/readyz"), timeout: .seconds(2)) {
-                _ = try? await response.body.collect(upTo: 1 << 16)
-                if response.status == .ok { return }
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        let response = try await client.execute(HTTPClientRequest(url: baseURL + "/readyz"), timeout: .seconds(5))
+        _ = try await response.body.collect(upTo: 1 << 16)
+        guard response.status == .ok else {
+            throw TestFailure("the gateway logged that it is live, but /readyz answered \(response.status.code); its log: \(logFile)")
         }
-        throw TestFailure("the gateway on port \(port) did not become ready; its log: \(logFile)")
     }
 }

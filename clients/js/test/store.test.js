@@ -94,3 +94,28 @@ test("an optimistic delete hides the row until the delete event confirms it", as
     store.apply(event(6, "delete", { old: { id: 2 } }));
     assert.deepEqual(store.rows("todos"), [{ id: 1 }]);
 });
+
+test("an overlay an event confirms while send is under way goes quietly, even when send then fails", async () => {
+    const rollbacks = [];
+    const store = createStore({ onRollback: (notice) => rollbacks.push(notice) });
+    store.load("todos", [{ id: 1, done: false, version: 1 }], 5);
+    let refuse;
+    const sent = store.mutate("todos", 1, { done: true }, () => new Promise((_, reject) => { refuse = reject; }));
+    // Another tab's write set the same value first; ours is refused (409) afterwards.
+    store.apply(event(6, "update", { new: { id: 1, done: true, version: 2 } }));
+    refuse(new Error("409"));
+    assert.equal(await sent, false);
+    assert.equal(rollbacks.length, 0);
+    assert.deepEqual(store.rows("todos"), [{ id: 1, done: true, version: 2 }]);
+});
+
+test("a truncate rolls back every optimistic change of its table", async () => {
+    const rollbacks = [];
+    const store = createStore({ onRollback: (notice) => rollbacks.push(notice) });
+    store.load("todos", [{ id: 1, done: false }], 5);
+    store.mutate("todos", 1, { done: true }, () => new Promise(() => {}));
+    store.mutate("todos", 2, { done: true }, () => new Promise(() => {}));
+    store.apply({ id: 6, event: "todos.truncate", data: { id: 6, table: "public.todos", op: "truncate" } });
+    assert.deepEqual(store.rows("todos"), []);
+    assert.deepEqual(rollbacks.map((notice) => [notice.key, notice.reason, notice.row]), [[1, "superseded", null], [2, "superseded", null]]);
+});
