@@ -26,7 +26,7 @@ import TidingsTestSupport
 
     @Test("the server's tests sit in folders named after the source folders they test")
     func serverTestsMirrorSources() throws {
-        var sourceFolders: Set<Substring> = ["Stream"]  // the stream path: HTTP/Stream*, Hub/, Socket/
+        var sourceFolders: Set<Substring> = ["Stream"]  // the stream path: Stream/, Hub/
         for module in ["TidingsServer", "TidingsPostgres"] {
             sourceFolders.formUnion(
                 try Self.swiftFiles(under: "Sources/" + module).compactMap { $0.split(separator: "/").dropLast().first }

@@ -44,9 +44,10 @@ struct ChangesController: Sendable {
         defer { slot?.release() }
         // Registered before the first read, so an event committed in between still wakes the wait.
         let waiter = parsed.wait.map { _ in
-            hub.subscribe(grant: grant, capacity: 1, expiresAt: nil, closeConnection: {}).subscriber
+            let wake = ChangesWake(eventLoop: context.channel.eventLoop)
+            return (wake, hub.subscribe(grant: grant, capacity: 1, expiresAt: nil, sink: wake).subscriber)
         }
-        defer { if let waiter { hub.unsubscribe(waiter) } }
+        defer { if let waiter { hub.unsubscribe(waiter.1) } }
         let deadline = parsed.wait.map { ContinuousClock.now + $0 }
         // Each pass reads the log; without `wait`, or at the deadline, the page is the answer.
         while true {
@@ -85,18 +86,10 @@ struct ChangesController: Sendable {
 
     /// Waits until an event the grant delivers reaches the hub; false once the deadline passes
     /// or the gateway shuts down.
-    private static func wake(_ waiter: Subscriber?, before deadline: ContinuousClock.Instant?) async -> Bool {
-        guard let waiter, let deadline else { return false }
+    private static func wake(_ waiter: (ChangesWake, Subscriber)?, before deadline: ContinuousClock.Instant?) async -> Bool {
+        guard let (wake, subscriber) = waiter, let deadline else { return false }
         return await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                while true {
-                    switch await waiter.next() {
-                    case .frames, .lagged: return true
-                    case .heartbeat: continue
-                    case .end, .handedOff: return false
-                    }
-                }
-            }
+            group.addTask { await wake.next(subscriber) }
             group.addTask {
                 try? await Task.sleep(until: deadline)
                 return false

@@ -29,56 +29,50 @@ struct EventsController: Sendable {
         let parsed = try StreamRequest(request: request, maxSelectors: stream.maxSelectors)
         let access = try await authenticator.access(for: request)
         let grant = try access.grant(for: parsed.selectors)
+        // A HEAD request learns whether the stream would open, and gets no body.
+        if request.method == .head { return Response(status: .ok, headers: Self.headers) }
         // Taken last: nothing after this throws, so every slot is released by the body below.
         let slot = try limiter.acquire(identity: access.identity)
         let channel = context.channel
-        let retry = SSEFrame.retry(stream.retry)
         let logger = context.logger
-        let writesBody = request.method == .get
         let lastEventID = parsed.lastEventID
         let expiresAt = access.expiresAt
         return Response(
             status: .ok,
             headers: Self.headers,
             body: ResponseBody { [hub, replay, stream] writer in
-                // The writer runs on its channel's event loop: see EventLoopTaskExecutor.
+                defer { slot?.release() }
+                // The task runs on its channel's event loop, beside the stream: see EventLoopTaskExecutor.
                 try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop: channel.eventLoop)) {
                     // Registered here, not before: a client gone before the body runs leaves nothing behind.
-                    let session = StreamSession(
-                        hub: hub,
-                        replay: replay,
-                        grant: grant,
-                        stream: stream,
-                        expiresAt: expiresAt,
-                        slot: slot,
+                    let connection = try StreamConnection.open(
                         channel: channel,
-                        writesBody: writesBody,
+                        hub: hub,
+                        grant: grant,
+                        settings: stream,
+                        expiresAt: expiresAt,
+                        resumeAfter: lastEventID,
                         logger: logger
                     )
-                    var runsOnLoop = false
-                    defer { if !runsOnLoop { session.release() } }
-                    try await writer.write(retry)
-                    switch try await session.run(writer: &writer, resumeAfter: lastEventID) {
-                    case .handedOff:
-                        runsOnLoop = true
-                        throw StreamRunsOnLoop()
-                    case .ended(.expired):
-                        try await writer.write(SSEFrame.expired)
-                    case .ended(.cutOff):
-                        logger.info("subscriber cut off: its client stopped reading")
-                    case .ended:
-                        break
+                    defer { connection.release() }
+                    while true {
+                        switch await connection.nextJob() {
+                        case .replay(let range):
+                            do {
+                                let last = try await connection.replay(range, from: replay, hub: hub, grant: grant)
+                                connection.replayFinished(lastWritten: last)
+                            } catch {
+                                // Only an ending stops a replay (reads are retried): its job comes next.
+                                if !connection.isEnded { connection.end(.closed) }
+                            }
+                        case .end:
+                            try await writer.finish(nil)
+                            connection.finished()
+                            return
+                        }
                     }
-                    try await writer.finish(nil)
                 }
             }
         )
     }
 }
-
-/// Ends the request's task once its stream runs on the event loop (``StreamDriver``).
-///
-/// Hummingbird answers an error from a response body by closing the connection and ending the
-/// connection's task without writing anything more; the stream's watch (``StreamChannelHandler``)
-/// answers that close without closing, so the connection stays with the stream.
-struct StreamRunsOnLoop: Error {}

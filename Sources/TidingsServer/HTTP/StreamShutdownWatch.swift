@@ -3,8 +3,8 @@ import Synchronization
 
 /// Ends every stream when the server begins its graceful shutdown.
 ///
-/// A stream on its event loop (``StreamDriver``) has no task left to hear the shutdown, and an
-/// HTTP/2 stream's connection does not pass it on to its streams; so one task hears it for all of
+/// An HTTP/2 stream's connection does not pass the shutdown on to its streams, and a stream's
+/// task waits on its ``StreamConnection``, not on the server; so one task hears it for all of
 /// them. It is started from the first stream request's task, whose graceful-shutdown context (the
 /// server's) it inherits, and it ends when the hub has ended every stream, at shutdown or when
 /// the hub's clock stops.

@@ -3,8 +3,9 @@ import Metrics
 import NIOCore
 import TidingsCore
 
-/// The subscribers one hub delivery left with frames to ``Subscriber/drain()``, by event loop,
-/// so each loop gets one task for all of its streams rather than one wake-up per stream.
+/// The subscribers one hub delivery left with frames to ``Subscriber/drain()`` (or one heartbeat
+/// tick to ``Subscriber/tick()``), by event loop, so each loop gets one task for all of its
+/// streams rather than one wake-up per stream, and each stream writes and flushes once.
 ///
 /// It also notes which events each loop was given, so that ``run(latency:)`` can time each
 /// event from its commit to its write on that loop.
@@ -21,14 +22,12 @@ struct Drains {
     private var byLoop: [Loop] = []
 
     mutating func add(_ subscriber: Subscriber) {
-        guard let loop = subscriber.eventLoop else { return }
-        byLoop[index(of: loop)].subscribers.append(subscriber)
+        byLoop[index(of: subscriber.eventLoop)].subscribers.append(subscriber)
     }
 
     /// `change` was queued for `subscriber`; `needsDrain` as ``Subscriber/enqueue(_:)`` said.
     mutating func queued(_ change: Change, for subscriber: Subscriber, needsDrain: Bool) {
-        guard let loop = subscriber.eventLoop else { return }
-        let index = index(of: loop)
+        let index = index(of: subscriber.eventLoop)
         if needsDrain { byLoop[index].subscribers.append(subscriber) }
         if byLoop[index].lastID != change.id {
             byLoop[index].lastID = change.id
@@ -46,12 +45,21 @@ struct Drains {
     /// records, for every event queued for its streams, the time from the event's commit to now:
     /// a drain scheduled earlier runs before this one, so the frames are written by then.
     func run(latency: Timer? = nil) {
+        run(latency: latency) { $0.drain() }
+    }
+
+    /// Sends each loop its streams' heartbeat ticks; call outside the hub's lock.
+    func runTicks() {
+        run(latency: nil) { $0.tick() }
+    }
+
+    private func run(latency: Timer?, _ body: @escaping @Sendable (Subscriber) -> Void) {
         for entry in byLoop {
             let subscribers = entry.subscribers
             let committed = latency == nil ? [] : entry.committed
             guard !subscribers.isEmpty || !committed.isEmpty else { continue }
             entry.loop.execute {
-                for subscriber in subscribers { subscriber.drain() }
+                for subscriber in subscribers { body(subscriber) }
                 guard let latency, !committed.isEmpty else { return }
                 let now = Date().timeIntervalSince1970
                 for at in committed { latency.recordNanoseconds(Int64(max(0, now - at) * 1_000_000_000)) }

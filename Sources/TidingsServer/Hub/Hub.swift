@@ -19,8 +19,8 @@ public final class Hub: ChangeSink {
         var cursor: Int64?
         var startWaiters: [CheckedContinuation<Int64, Never>] = []
         var cutOffs = AwaitedCount()
-        /// Streams handed from their writer task to their event loop, since start.
-        var handOffs = AwaitedCount()
+        /// Streams registered since start.
+        var opened = AwaitedCount()
         /// ``endAll()`` has run: the gateway is shutting down, and a stream registering now ends at once.
         var isShutDown = false
         /// Callers of ``untilShutDown()``.
@@ -122,27 +122,20 @@ public final class Hub: ChangeSink {
 
     /// Registers a stream. Live events are queued from now on; the returned cursor is the last
     /// event already handed out (`nil` before the feed has started: see ``startCursor()``).
-    public func subscribe(
+    func subscribe(
         grant: Grant,
         capacity: Int,
         expiresAt: ContinuousClock.Instant?,
-        direct: DirectOutput? = nil,
-        closeConnection: @escaping @Sendable () -> Void
+        sink: any StreamSink
     ) -> (subscriber: Subscriber, cursor: Int64?) {
-        let (result, isShutDown) = state.withLock { state -> ((Subscriber, Int64?), Bool) in
+        let (result, isShutDown, opened) = state.withLock { state -> ((Subscriber, Int64?), Bool, [CheckedContinuation<Void, Never>]) in
             state.nextID += 1
-            let subscriber = Subscriber(
-                id: state.nextID,
-                grant: grant,
-                capacity: capacity,
-                expiresAt: expiresAt,
-                direct: direct,
-                closeConnection: closeConnection
-            )
+            let subscriber = Subscriber(id: state.nextID, grant: grant, capacity: capacity, expiresAt: expiresAt, sink: sink)
             state.subscribers[subscriber.id] = subscriber
             for selector in grant.requested { state.index.insert(selector, key: subscriber.id, value: subscriber) }
-            return ((subscriber, state.cursor), state.isShutDown)
+            return ((subscriber, state.cursor), state.isShutDown, state.opened.add(1))
         }
+        for waiter in opened { waiter.resume() }
         if isShutDown { result.0.end(.shutdown) }
         metrics.subscribers.record(subscriberCount)
         metrics.streamsOpened.increment()
@@ -182,52 +175,46 @@ public final class Hub: ChangeSink {
     /// The last id handed to subscribers, `nil` before the feed has started.
     var cursor: Int64? { state.withLock { $0.cursor } }
 
-    /// Subscribers cut off since start.
-    var cutOffCount: Int { state.withLock { $0.cutOffs.value } }
+    /// Subscribers cut off since start (`metrics.cutOff` counts the same).
+    var testOnlyCutOffCount: Int { state.withLock { $0.cutOffs.value } }
 
     /// Returns once `count` subscribers have been cut off since start.
-    func cutOffs(reaching count: Int) async {
+    func testOnlyCutOffs(reaching count: Int) async {
         await withCheckedContinuation { continuation in
             if !state.withLock({ $0.cutOffs.wait(for: count, continuation) }) { continuation.resume() }
         }
     }
 
-    /// Streams handed from their writer task to their event loop since start.
-    var handOffCount: Int { state.withLock { $0.handOffs.value } }
-
-    /// A stream's writer task handed it to its event loop (``StreamDriver``).
-    func handedOff() {
-        for waiter in state.withLock({ $0.handOffs.add(1) }) { waiter.resume() }
+    /// Returns once `count` streams (and `/changes` waits) have registered since start
+    /// (`tidings_streams_opened_total` counts the same).
+    func testOnlyStreamsOpened(reaching count: Int) async {
+        await withCheckedContinuation { continuation in
+            if !state.withLock({ $0.opened.wait(for: count, continuation) }) { continuation.resume() }
+        }
     }
 
-    /// Returns once streams have been handed to their event loop `count` times since start.
-    func handOffs(reaching count: Int) async {
-        await withCheckedContinuation { continuation in
-            if !state.withLock({ $0.handOffs.wait(for: count, continuation) }) { continuation.resume() }
+    /// A stream cut `subscriber` off: its client stopped reading.
+    func cutOff(_ subscriber: Subscriber) {
+        let (removed, satisfied) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+            guard state.subscribers[subscriber.id] != nil else { return (false, []) }
+            Self.remove(subscriber, from: &state)
+            return (true, state.cutOffs.add(1))
         }
+        for waiter in satisfied { waiter.resume() }
+        guard removed else { return }
+        metrics.cutOff.increment()
+        metrics.subscribers.record(subscriberCount)
     }
 
     /// Open streams now.
     var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
-    /// Asks every idle stream for a heartbeat and cuts off the ones stuck on an unread socket.
+    /// Ticks every stream's heartbeat clock, one task per event loop: an idle stream writes a
+    /// heartbeat, one stuck on an unread socket is cut off (``cutOff(_:)``).
     func heartbeat() {
-        var drains = Drains()
-        var stuck: [Subscriber] = []
-        for subscriber in state.withLock({ Array($0.subscribers.values) }) {
-            let tick = subscriber.tick()
-            if tick.cutOff { stuck.append(subscriber) }
-            if tick.needsDrain { drains.add(subscriber) }
-        }
-        drains.run()
-        guard !stuck.isEmpty else { return }
-        let satisfied = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            for subscriber in stuck { Self.remove(subscriber, from: &state) }
-            return state.cutOffs.add(stuck.count)
-        }
-        for waiter in satisfied { waiter.resume() }
-        metrics.cutOff.increment(by: stuck.count)
-        metrics.subscribers.record(subscriberCount)
+        var ticks = Drains()
+        for subscriber in state.withLock({ Array($0.subscribers.values) }) { ticks.add(subscriber) }
+        ticks.runTicks()
     }
 
     /// Ends the streams whose token has expired by `now`.

@@ -39,11 +39,11 @@ struct BackpressureTests {
                 // The stalled one is cut off within two heartbeats of its write getting stuck
                 // (awaited before reading: a socket that reads is no longer stalled), and its
                 // connection closes.
-                await live.gateway.hub.cutOffs(reaching: 1)
+                await live.gateway.hub.testOnlyCutOffs(reaching: 1)
                 let read = await stalled.readUntilClosed(limit: 64 << 20)
                 #expect(read < 64 << 20)
                 #expect(live.gateway.hub.subscriberCount == 1)
-                #expect(live.gateway.hub.cutOffCount == 1)
+                #expect(live.gateway.hub.testOnlyCutOffCount == 1)
             }
         }
     }
@@ -68,7 +68,7 @@ struct BackpressureTests {
                 await paused.readUntil("retry: 2000")
                 var (_, normal) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
                 #expect(try await normal.next() == .retry(2000))
-                await live.gateway.hub.handOffs(reaching: 2)
+                await live.gateway.hub.testOnlyStreamsOpened(reaching: 2)
 
                 try await database.execute("INSERT INTO public.items SELECT g, 1, repeat('x', 2000) FROM generate_series(1, 5000) g")
                 var ids: [String] = []
@@ -86,7 +86,7 @@ struct BackpressureTests {
                 #expect(got.count == ids.count)
                 let firstDifference = zip(got, ids).first { $0 != $1 }
                 #expect(firstDifference == nil, "got id \(firstDifference?.0 ?? "") where \(firstDifference?.1 ?? "") was due")
-                #expect(live.gateway.hub.cutOffCount == 0)
+                #expect(live.gateway.hub.testOnlyCutOffCount == 0)
             }
         }
     }

@@ -48,7 +48,7 @@ struct LiveDeliveryTests {
                 }
                 #expect(received.count == 2)
                 for rows in received { #expect(rows == Array(1...2000)) }
-                #expect(live.gateway.hub.cutOffCount == 0)
+                #expect(live.gateway.hub.testOnlyCutOffCount == 0)
             }
         }
     }

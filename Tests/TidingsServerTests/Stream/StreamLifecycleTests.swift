@@ -3,22 +3,22 @@ import Foundation
 import NIOHTTP1
 import Testing
 import TidingsCore
-import TidingsTestSupport
 
 @testable import TidingsServer
 
-/// A stream with nothing to write hands itself from its writer task to its channel's event
-/// loop, which then writes everything; a writer task comes back only to replay a gap from the log.
-@Suite("Streams on their event loop", .timeLimit(.minutes(1)))
-struct StreamOnLoopTests {
-    @Test("an idle stream leaves its writer task, then gets events and heartbeats from its event loop")
+/// A stream's life on its channel's event loop, as its client sees it: live frames and
+/// heartbeats between them, a lag replayed from the log with live frames after it, and the end
+/// of the response at shutdown, over HTTP/1.1 and HTTP/2.
+@Suite("Stream lifecycle", .timeLimit(.minutes(1)))
+struct StreamLifecycleTests {
+    @Test("an idle stream gets each event as it commits and heartbeats between them")
     func idleStreamRunsOnLoop() async throws {
         let stream = StreamSettings(heartbeat: .milliseconds(200), retry: .seconds(2), maxSelectors: 32, buffer: 64)
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
-        try await TestDatabase.with("onloop", stream: stream) { database, config in
+        try await TestDatabase.with("lifecycle", stream: stream) { database, config in
             try await LiveGateway.with(config) { live in
-                var (response, messages) = try await Self.openOnLoop(client, live)
+                var (response, messages) = try await Self.openItems(client, live)
                 #expect(response.version == .http1_1)
 
                 try await database.insert(1)
@@ -27,39 +27,37 @@ struct StreamOnLoopTests {
                 try await database.insert(2)
                 #expect(try await Self.nextRow(&messages) == 2)
                 #expect(try await messages.next() == .comment("heartbeat"))
-                // Written by the loop all along: no writer task came back.
-                #expect(live.gateway.hub.handOffCount == 1)
+                #expect(live.gateway.hub.testOnlyCutOffCount == 0)
             }
         }
     }
 
-    @Test("a stream on its loop that falls behind its buffer replays the gap from the log, then returns to the loop")
+    @Test("a stream that falls behind its buffer replays the gap from the log, then gets live events again")
     func laggingStreamReplaysAndReturns() async throws {
         let stream = StreamSettings(heartbeat: .seconds(30), retry: .seconds(2), maxSelectors: 32, buffer: 8)
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
-        try await TestDatabase.with("onloop", stream: stream) { database, config in
+        try await TestDatabase.with("lifecycle", stream: stream) { database, config in
             try await LiveGateway.with(config) { live in
-                var (_, messages) = try await Self.openOnLoop(client, live)
+                var (_, messages) = try await Self.openItems(client, live)
 
                 // One commit of 600 rows overflows a buffer of 8 at once.
                 try await database.execute("INSERT INTO public.items SELECT g, g % 7, 'n' FROM generate_series(1, 600) g")
                 #expect(try await Self.nextRows(600, &messages) == Array(1...600))
-                await live.gateway.hub.handOffs(reaching: 2)
                 try await database.insert(601)
                 #expect(try await Self.nextRow(&messages) == 601)
-                #expect(live.gateway.hub.cutOffCount == 0)
+                #expect(live.gateway.hub.testOnlyCutOffCount == 0)
             }
         }
     }
 
-    @Test("the gateway's shutdown ends a stream on its loop with the end of its response")
+    @Test("the gateway's shutdown ends a stream with the end of its response")
     func shutdownEndsTheResponse() async throws {
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
-        let reader = try await TestDatabase.with("onloop") { database, config in
+        let reader = try await TestDatabase.with("lifecycle") { database, config in
             try await LiveGateway.with(config) { live in
-                var (_, messages) = try await Self.openOnLoop(client, live)
+                var (_, messages) = try await Self.openItems(client, live)
                 try await database.insert(7)
                 #expect(try await Self.nextRow(&messages) == 7)
                 // Reads on while the gateway shuts down; a body cut short would throw.
@@ -69,7 +67,7 @@ struct StreamOnLoopTests {
         #expect(try await reader.value == 0)
     }
 
-    @Test("an HTTP/2 stream runs on its loop too, and the gateway's shutdown ends it with the end of its response")
+    @Test("an HTTP/2 stream gets events, heartbeats and a replayed lag, and the gateway's shutdown ends its response")
     func http2StreamRunsOnLoop() async throws {
         let certificate = try TestCertificate()
         let tls = TLSFiles(certificate: certificate.files.certificate, key: certificate.files.key)
@@ -77,33 +75,34 @@ struct StreamOnLoopTests {
         let stream = StreamSettings(heartbeat: .seconds(1), retry: .seconds(2), maxSelectors: 32, buffer: 8)
         let client = try HTTPClient.make(trusting: certificate.certificate.certificatePEM)
         defer { client.shutdown { _ in } }
-        let reader = try await TestDatabase.with("onloop", tls: tls, stream: stream) { database, config in
+        let reader = try await TestDatabase.with("lifecycle", tls: tls, stream: stream) { database, config in
             try await LiveGateway.with(config) { live in
-                var (response, messages) = try await Self.openOnLoop(client, live)
+                var (response, messages) = try await Self.openItems(client, live)
                 #expect(response.version == .http2)
 
                 try await database.insert(1)
                 #expect(try await Self.nextRow(&messages) == 1)
                 #expect(try await messages.next() == .comment("heartbeat"))
-                // A burst past the buffer of 8: the gap comes from the log, then the stream is back on its loop.
+                // A burst past the buffer of 8: the gap comes from the log, then live frames again.
                 try await database.execute("INSERT INTO public.items SELECT g, g % 7, 'n' FROM generate_series(2, 300) g")
                 #expect(try await Self.nextRows(299, &messages) == Array(2...300))
-                await live.gateway.hub.handOffs(reaching: 2)
+                try await database.insert(301)
+                #expect(try await Self.nextRow(&messages) == 301)
                 return Self.eventsUntilEnd(messages)
             }
         }
         #expect(try await reader.value == 0)
     }
 
-    /// Opens a stream on `items/**` and waits until its writer has handed it to its event loop.
-    private static func openOnLoop(
+    /// Opens a stream on `items/**` and waits until the hub has registered it.
+    private static func openItems(
         _ client: HTTPClient,
         _ live: LiveGateway
     ) async throws -> (HTTPClientResponse, SSEMessages.AsyncIterator) {
         try await live.waitUntilReady(client: client)
         var (response, messages) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
         #expect(try await messages.next() == .retry(2000))
-        await live.gateway.hub.handOffs(reaching: 1)
+        await live.gateway.hub.testOnlyStreamsOpened(reaching: 1)
         return (response, messages)
     }
 
