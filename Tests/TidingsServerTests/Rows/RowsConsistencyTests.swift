@@ -4,6 +4,7 @@ import NIOHTTP1
 import PostgresNIO
 import Testing
 import TidingsCore
+import TidingsPostgres
 import TidingsTestSupport
 
 @testable import TidingsServer
@@ -11,15 +12,21 @@ import TidingsTestSupport
 @Suite("GET /rows then stream: the copy converges on the table", .timeLimit(.minutes(3)))
 struct RowsConsistencyTests {
     @Test(
-        "while a writer inserts, updates, (moves) and deletes, pages then the stream from the first cursor equal the slice",
-        arguments: [false, true]
+        "while a writer inserts, updates, (moves) and deletes, pages then the stream from the first cursor equal the slice, in either capture mode",
+        arguments: [false, true],
+        CaptureSettings.Mode.allCases
     )
-    func pagesThenStreamEqualTheSlice(moves: Bool) async throws {
+    func pagesThenStreamEqualTheSlice(moves: Bool, mode: CaptureSettings.Mode) async throws {
         let seed = UInt64.random(in: 0...UInt64.max)
-        print("RowsConsistencyTests seed \(seed)")
+        print("RowsConsistencyTests seed \(seed) (moves: \(moves), capture: \(mode))")
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
-        try await TestDatabase.with("rows_consistency") { database, config in
+        try await TestDatabase.with("rows_consistency") { database, triggers in
+            var config = triggers
+            if mode == .logical {
+                config.capture = CaptureSettings(mode: .logical, slot: database.url.database)
+                _ = try await Migrator(url: database.url, logger: LiveGateway.logger).migrate(config: config)
+            }
             for id in 1...60 { try await database.insert(id, group: id % 3 == 0 ? 2 : 1, note: "start") }
             try await LiveGateway.with(config) { live in
                 try await live.waitUntilReady(client: client)

@@ -3,6 +3,7 @@ import Foundation
 import NIOHTTP1
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @testable import TidingsServer
 

@@ -1,6 +1,7 @@
 import NIOCore
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @testable import TidingsServer
 

@@ -7,6 +7,7 @@ import PostgresNIO
 import Synchronization
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @testable import TidingsServer
 
