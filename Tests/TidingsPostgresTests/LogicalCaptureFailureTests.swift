@@ -6,7 +6,7 @@ import TidingsPostgres
 import TidingsTestSupport
 
 @Suite struct LogicalCaptureFailureTests {
-    @Test("migrate against wal_level=replica fails with the exact fix and changes nothing", .timeLimit(.minutes(1)))
+    @Test("migrate against wal_level=replica fails with the exact fix and changes nothing", .timeLimit(.minutes(3)))
     func walLevelReplica() async throws {
         let cluster = try await EphemeralCluster.start(options: .init(durable: false), logger: TestSupport.logger)
         do {
@@ -31,7 +31,7 @@ import TidingsTestSupport
         try await cluster.stop()
     }
 
-    @Test("a deleted slot is a clear, retried error, and capture resumes once migrate creates it again", .timeLimit(.minutes(1)))
+    @Test("a deleted slot is a clear, retried error, and capture resumes once migrate creates it again", .timeLimit(.minutes(3)))
     func deletedSlot() async throws {
         let harness = try await LogicalHarness.make(
             "logical_no_slot",

@@ -25,7 +25,7 @@ import TidingsTestSupport
 
     @Test(
         "a table owner's domain check and json cast never run in the capturer: the domain's table is counted as a problem, the enum is null",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(3))
     )
     func ownerCodeNeverRunsInTheCapturer() async throws {
         let harness = try await LogicalHarness.make(

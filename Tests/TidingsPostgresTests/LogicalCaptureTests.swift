@@ -48,7 +48,7 @@ import TidingsTestSupport
 
     @Test(
         "the same writes log the same data in triggers and logical mode, apart from at: rows, moves, TRUNCATE, publish",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(3))
     )
     func sameDataAsTriggers() async throws {
         let query = """
@@ -74,7 +74,7 @@ import TidingsTestSupport
         #expect(logged == expected)
     }
 
-    @Test("a transaction that writes first but commits last gets the larger id", .timeLimit(.minutes(1)))
+    @Test("a transaction that writes first but commits last gets the larger id", .timeLimit(.minutes(3)))
     func commitOrder() async throws {
         let harness = try await LogicalHarness.make("logical_order", setup: Self.table, tables: try Self.captures())
         let ids = try await harness.withCapturer { _ in
@@ -93,7 +93,7 @@ import TidingsTestSupport
         #expect(ids == ["late", "early"])
     }
 
-    @Test("a rolled-back transaction leaves nothing in the log", .timeLimit(.minutes(1)))
+    @Test("a rolled-back transaction leaves nothing in the log", .timeLimit(.minutes(3)))
     func rollback() async throws {
         let harness = try await LogicalHarness.make("logical_rollback", setup: Self.table, tables: try Self.captures())
         let owners = try await harness.withCapturer { _ in
@@ -114,7 +114,7 @@ import TidingsTestSupport
         #expect(owners == ["kept"])
     }
 
-    @Test("an unchanged 100 KB TOASTed column still appears in an update's new row", .timeLimit(.minutes(1)))
+    @Test("an unchanged 100 KB TOASTed column still appears in an update's new row", .timeLimit(.minutes(3)))
     func unchangedToast() async throws {
         let capture = try TestSupport.capture("items", ["items/{id}"])
         let harness = try await LogicalHarness.make("logical_toast", setup: Self.table, tables: [capture])
@@ -146,7 +146,7 @@ import TidingsTestSupport
         #expect(same == "true")
     }
 
-    @Test("publish inside a transaction is logged after that transaction's rows; a forged message is not", .timeLimit(.minutes(1)))
+    @Test("publish inside a transaction is logged after that transaction's rows; a forged message is not", .timeLimit(.minutes(3)))
     func publishInTransaction() async throws {
         let harness = try await LogicalHarness.make("logical_publish", setup: Self.table, tables: try Self.captures())
         let events = try await harness.withCapturer { _ in

@@ -12,7 +12,7 @@ struct LogicalHarness {
 
     /// Creates the database, runs `setup`, migrates in logical mode.
     static func make(_ prefix: String, setup: String, tables: [TableCapture]) async throws -> LogicalHarness {
-        let url = try await TestPostgres.freshDatabase(prefix)
+        let url = try await TestPostgres.freshDatabase(prefix, logicalCapture: true)
         try await TestSupport.withConnection(url) { try await TestSupport.execute(setup, on: $0) }
         var config = TestSupport.config(tables, url: url)
         config.capture = CaptureSettings(mode: .logical, slot: url.database, publication: "tidings")
@@ -45,7 +45,7 @@ struct LogicalHarness {
     }
 
     /// Waits until the log holds `count` events (the capturer writes asynchronously).
-    func waitForEvents(_ count: Int, timeout: Duration = .seconds(30)) async throws {
+    func waitForEvents(_ count: Int, timeout: Duration = .seconds(120)) async throws {
         let deadline = ContinuousClock.now + timeout
         while true {
             let logged = try await TestSupport.withConnection(url) { connection in

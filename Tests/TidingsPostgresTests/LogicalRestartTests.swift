@@ -35,7 +35,7 @@ import TidingsTestSupport
         }
     }
 
-    @Test("a PostgreSQL restart under load: every committed row is logged once, in commit order", .timeLimit(.minutes(2)))
+    @Test("a PostgreSQL restart under load: every committed row is logged once, in commit order", .timeLimit(.minutes(3)))
     func restartUnderLoad() async throws {
         let cluster = try await EphemeralCluster.start(options: .init(durable: false, logicalReplication: true), logger: TestSupport.logger)
         do {

@@ -22,8 +22,10 @@ struct ConnectionLimitTests {
         try await TestDatabase.with("slow_header") { _, config in
             let config = Self.limited(config, LimitsSettings(requestHead: .seconds(1), idle: .seconds(60)))
             try await LiveGateway.with(config) { live in
-                let connection = try await RawConnection.connect(port: live.port)
+                // The server's deadline runs from its accept, which comes after this, not after
+                // connect returns: on a busy machine that can be 150 ms later.
                 let started = ContinuousClock.now
+                let connection = try await RawConnection.connect(port: live.port)
                 try await connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n")
                 _ = await connection.untilClosed()
                 #expect(ContinuousClock.now - started >= .milliseconds(900))
@@ -80,9 +82,14 @@ struct ConnectionLimitTests {
         try await TestDatabase.with("stream_idle", tls: http2 ? tls : nil, stream: stream) { database, config in
             let config = Self.limited(config, LimitsSettings(requestHead: .seconds(1), tlsHandshake: .seconds(1), idle: .seconds(1)))
             try await LiveGateway.with(config) { live in
+                // Readiness on a connection of its own: a connection left idle past the 1 s limit
+                // between the readiness check and the stream would be closed, rightly, and the
+                // stream refused.
+                let probe = try HTTPClient.make(trusting: http2 ? certificate.certificate.certificatePEM : nil, http1Only: !http2)
+                defer { probe.shutdown { _ in } }
+                try await live.waitUntilReady(client: probe)
                 let client = try HTTPClient.make(trusting: http2 ? certificate.certificate.certificatePEM : nil, http1Only: !http2)
                 defer { client.shutdown { _ in } }
-                try await live.waitUntilReady(client: client)
                 var (response, messages) = try await openStream(client, "\(live.baseURL)/events?topic=items/**")
                 #expect(response.status == .ok)
                 #expect(response.version == (http2 ? .http2 : .http1_1))

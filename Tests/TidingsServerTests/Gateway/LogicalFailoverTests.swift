@@ -23,11 +23,14 @@ import TidingsTestSupport
 
     @Test(
         "two gateways, the capturer killed with SIGKILL during 3,000 transactions: the log holds each once in commit order, and a subscriber on the survivor gets each once",
-        .timeLimit(.minutes(3))
+        .timeLimit(.minutes(6))
     )
     func capturerKilledMidBurst() async throws {
+        // Load-heavy: one such test at a time (see HeavyTestGate).
+        await HeavyTestGate.shared.enter()
+        defer { HeavyTestGate.shared.leave() }
         let total = 3_000
-        let url = try await TestPostgres.freshDatabase("logical_failover")
+        let url = try await TestPostgres.freshDatabase("logical_failover", logicalCapture: true)
         var config = try TestConfig.make(database: url)
         config.capture = CaptureSettings(mode: .logical, slot: url.database)
         try await TestDatabase.connect(url) { try await $0.execute(TestConfig.createTable) }
@@ -77,6 +80,8 @@ import TidingsTestSupport
         } catch {
             await first.stop()
             await second.stop()
+            print("LogicalFailoverTests: the killed gateway's log ends\n\(first.logTail())")
+            print("LogicalFailoverTests: the survivor's log ends\n\(second.logTail())")
             throw error
         }
         await first.stop()

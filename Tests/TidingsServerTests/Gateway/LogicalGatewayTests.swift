@@ -15,7 +15,7 @@ struct LogicalGatewayTests {
     func rowsAndPublish() async throws {
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
-        try await TestDatabase.with("logical_gateway") { database, triggers in
+        try await TestDatabase.with("logical_gateway", logicalCapture: true) { database, triggers in
             var config = try triggers.with()
             config.capture = CaptureSettings(mode: .logical, slot: database.url.database)
             let report = try await Migrator(url: database.url, logger: LiveGateway.logger).migrate(config: config)

@@ -8,10 +8,13 @@ import TidingsTestSupport
 
 @testable import TidingsServer
 
-@Suite("A slow subscriber never holds back the others", .timeLimit(.minutes(2)))
+@Suite("A slow subscriber never holds back the others", .timeLimit(.minutes(6)))
 struct BackpressureTests {
     @Test("a subscriber that never reads is cut off while a normal one gets all 5,000 events of one burst")
     func neverReadingSubscriberIsCutOff() async throws {
+        // Load-heavy: one such test at a time (see HeavyTestGate).
+        await HeavyTestGate.shared.enter()
+        defer { HeavyTestGate.shared.leave() }
         let stream = StreamSettings(heartbeat: .milliseconds(500), retry: .seconds(2), maxSelectors: 32, buffer: 32)
         let client = try HTTPClient.make()
         defer { client.shutdown { _ in } }
@@ -57,6 +60,9 @@ struct BackpressureTests {
         arguments: [8192, 32]
     )
     func pausedSubscriberGetsEveryEvent(buffer: Int) async throws {
+        // Load-heavy: one such test at a time (see HeavyTestGate).
+        await HeavyTestGate.shared.enter()
+        defer { HeavyTestGate.shared.leave() }
         // A socket that stays full for two heartbeats is cut off, by design; the pause here lasts
         // as long as the other subscriber takes to read 10 MB, which a loaded machine stretches
         // past 20 s. 30 s heartbeats keep this test about the pause, not about the cut-off.

@@ -29,6 +29,9 @@ struct StreamStressTests {
 
     @Test("slow, pausing, resuming subscribers on every transport receive exactly the log, in order")
     func everySubscriberGetsTheLog() async throws {
+        // Load-heavy: one such test at a time (see HeavyTestGate).
+        await HeavyTestGate.shared.enter()
+        defer { HeavyTestGate.shared.leave() }
         let environment = ProcessInfo.processInfo.environment
         let seed = environment["TIDINGS_STRESS_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
         let scale = environment["TIDINGS_STRESS_SCALE"].flatMap(Int.init) ?? 1

@@ -17,6 +17,8 @@ package final class LogicalGatewayProcess: @unchecked Sendable {
     private var exited: AsyncStream<Int32>?
     package let port: Int
     package let configFile: String
+    /// The gateway's own log (info and above), for a failing test to print.
+    package let logFile: String
 
     package var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -41,10 +43,18 @@ package final class LogicalGatewayProcess: @unchecked Sendable {
             """
         )
         process.executableURL = URL(fileURLWithPath: try TidingsBinary.path)
-        process.arguments = ["serve", "--config", configFile, "--log-level", "warning"]
-        let log = FileHandle(forWritingAtPath: "/dev/null")
+        process.arguments = ["serve", "--config", configFile, "--log-level", "info"]
+        logFile = configFile + ".log"
+        FileManager.default.createFile(atPath: logFile, contents: nil)
+        let log = FileHandle(forWritingAtPath: logFile)
         process.standardOutput = log
         process.standardError = log
+    }
+
+    /// The last `lines` lines of the gateway's log.
+    package func logTail(_ lines: Int = 40) -> String {
+        let text = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "(no log at \(logFile))"
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 
     package func start() throws { exited = try process.runReportingExit() }

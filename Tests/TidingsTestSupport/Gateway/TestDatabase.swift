@@ -10,12 +10,13 @@ package struct TestDatabase: Sendable {
     package let url: PostgresURL
     package let connection: PostgresConnection
 
-    /// Creates the database (on `cluster`, or the shared test cluster), migrates it for
-    /// ``TestConfig/make(database:tls:public:stream:)`` with these settings, runs `body`, and
-    /// closes the connection on every path.
+    /// Creates the database (on `cluster`, or the shared test cluster: the one for logical capture
+    /// with `logicalCapture`), migrates it for ``TestConfig/make(database:tls:public:stream:)``
+    /// with these settings, runs `body`, and closes the connection on every path.
     package static func with<Result: Sendable>(
         _ prefix: String,
         on cluster: EphemeralCluster? = nil,
+        logicalCapture: Bool = false,
         tls: TLSFiles? = nil,
         stream: StreamSettings = StreamSettings(),
         _ body: (TestDatabase, TidingsConfig) async throws -> Result
@@ -24,7 +25,7 @@ package struct TestDatabase: Sendable {
         if let cluster {
             url = try await cluster.createDatabase("\(prefix)_\(UInt32.random(in: 0...UInt32.max))")
         } else {
-            url = try await TestPostgres.freshDatabase(prefix)
+            url = try await TestPostgres.freshDatabase(prefix, logicalCapture: logicalCapture)
         }
         let config = try TestConfig.make(database: url, tls: tls, stream: stream)
         return try await connect(url) { database in

@@ -17,13 +17,17 @@ import Darwin
 /// programs on the machine.
 ///
 /// The first call starts one non-durable ``EphemeralCluster`` for the whole test process; it is
-/// stopped and deleted when the process exits. With `TIDINGS_TEST_DATABASE_URL` set (a
+/// stopped and deleted when the process exits. Tests of logical capture get databases on a second
+/// cluster of their own: creating a replication slot waits for every transaction running anywhere
+/// in its cluster to end, and other tests hold transactions open on purpose (a stalled feed, a
+/// held lock), which in a full run kept the slot tests waiting past their time limits. With `TIDINGS_TEST_DATABASE_URL` set (a
 /// `postgres://` URL of a user allowed to `CREATE DATABASE`), databases are created on that server
 /// instead and are left there. A cluster whose test process was killed before it could clean up
 /// is removed by the next test process that starts one.
 package enum TestPostgres {
-    /// A new database named `<prefix>_<unique suffix>`.
-    package static func freshDatabase(_ prefix: String) async throws -> PostgresURL {
+    /// A new database named `<prefix>_<unique suffix>`; with `logicalCapture`, on the cluster kept
+    /// for the tests that create replication slots.
+    package static func freshDatabase(_ prefix: String, logicalCapture: Bool = false) async throws -> PostgresURL {
         let name = uniqueName(prefix)
         if let text = ProcessInfo.processInfo.environment["TIDINGS_TEST_DATABASE_URL"], !text.isEmpty {
             var server = try PostgresURL(parsing: text)
@@ -33,7 +37,7 @@ package enum TestPostgres {
             server.database = name
             return server
         }
-        return try await SharedCluster.instance.cluster().createDatabase(name)
+        return try await (logicalCapture ? SharedCluster.logicalCapture : SharedCluster.instance).cluster().createDatabase(name)
     }
 
     private static let logger: Logger = {
@@ -52,12 +56,14 @@ package enum TestPostgres {
     }
 }
 
-/// The one cluster of a test process, started on first use.
+/// A cluster shared by a test process's tests, started on first use.
 private actor SharedCluster {
     static let instance = SharedCluster()
+    /// For the tests that create replication slots (see ``TestPostgres``).
+    static let logicalCapture = SharedCluster()
 
-    /// Set once the cluster runs; read by the `atexit` handler, which cannot await an actor.
-    static let running = Mutex<EphemeralCluster?>(nil)
+    /// The clusters that run; read by the `atexit` handler, which cannot await an actor.
+    static let running = Mutex<[EphemeralCluster]>([])
 
     private var starting: Task<EphemeralCluster, any Error>?
 
@@ -74,8 +80,15 @@ private actor SharedCluster {
                 logger: logger
             )
             AbandonedClusters.claim(cluster)
-            Self.running.withLock { $0 = cluster }
-            atexit { SharedCluster.running.withLock { $0 }?.stopAtExit() }
+            let first = Self.running.withLock { running in
+                running.append(cluster)
+                return running.count == 1
+            }
+            if first {
+                atexit {
+                    for cluster in SharedCluster.running.withLock({ $0 }) { cluster.stopAtExit() }
+                }
+            }
             return cluster
         }
         starting = task
