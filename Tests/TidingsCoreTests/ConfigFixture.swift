@@ -37,12 +37,13 @@ enum ConfigFixture {
         }
     }
 
-    /// Expects exactly one error, at `line`, for `key`, whose message and fix contain the given text.
+    /// Expects exactly one error, at `line`, for `key`, of kind `code`, whose message and fix contain the given text.
     @discardableResult
     static func expectError(
         _ yaml: String,
         line: Int,
         key: String,
+        code: ConfigError.Code,
         message: String,
         fix: String,
         environment: [String: String] = environment,
@@ -56,6 +57,7 @@ enum ConfigFixture {
         }
         #expect(error.line == line, "\(error)", sourceLocation: sourceLocation)
         #expect(error.key == key, "\(error)", sourceLocation: sourceLocation)
+        #expect(error.code == code, "\(error) has code \(error.code)", sourceLocation: sourceLocation)
         #expect(error.description.contains("tidings.yaml:\(line):"), "\(error)", sourceLocation: sourceLocation)
         #expect(error.description.contains(key), "\(error)", sourceLocation: sourceLocation)
         #expect(error.message.contains(message), "\(error)", sourceLocation: sourceLocation)

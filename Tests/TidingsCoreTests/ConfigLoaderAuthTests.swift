@@ -14,7 +14,14 @@ import TidingsCore
     @Test("auth.jwt.secret is required for HS algorithms, at the jwt key")
     func missingSecret() {
         let yaml = replacing("    secret: \"${TIDINGS_JWT_SECRET}\"", with: "    algorithm: HS384")
-        ConfigFixture.expectError(yaml, line: 5, key: "auth.jwt.secret", message: "is missing", fix: "secret: \"${TIDINGS_JWT_SECRET}\"")
+        ConfigFixture.expectError(
+            yaml,
+            line: 5,
+            key: "auth.jwt.secret",
+            code: .missingKey,
+            message: "is missing",
+            fix: "secret: \"${TIDINGS_JWT_SECRET}\""
+        )
     }
 
     @Test("an unknown algorithm lists the allowed ones")
@@ -24,6 +31,7 @@ import TidingsCore
             yaml,
             line: 6,
             key: "auth.jwt.algorithm",
+            code: .invalidValue,
             message: "unknown algorithm 'RS512'",
             fix: "HS256, HS384, HS512, RS256, ES256, EdDSA"
         )
@@ -32,13 +40,20 @@ import TidingsCore
     @Test("algorithm none is refused")
     func algorithmNone() {
         let yaml = replacing("    secret:", with: "    algorithm: none\n    secret:")
-        ConfigFixture.expectError(yaml, line: 6, key: "auth.jwt.algorithm", message: "unsigned tokens", fix: "HS256")
+        ConfigFixture.expectError(yaml, line: 6, key: "auth.jwt.algorithm", code: .invalidValue, message: "unsigned tokens", fix: "HS256")
     }
 
     @Test("an algorithm in the wrong case gets its right spelling")
     func algorithmCase() {
         let yaml = replacing("    secret:", with: "    algorithm: eddsa\n    secret:")
-        ConfigFixture.expectError(yaml, line: 6, key: "auth.jwt.algorithm", message: "case-sensitive", fix: "algorithm: EdDSA")
+        ConfigFixture.expectError(
+            yaml,
+            line: 6,
+            key: "auth.jwt.algorithm",
+            code: .invalidValue,
+            message: "case-sensitive",
+            fix: "algorithm: EdDSA"
+        )
     }
 
     @Test("an HS algorithm refuses public_key and jwks")
@@ -48,11 +63,19 @@ import TidingsCore
             yaml,
             line: 7,
             key: "auth.jwt.public_key",
+            code: .conflictingKeys,
             message: "public_key is for RS256, ES256 and EdDSA",
             fix: "algorithm: RS256"
         )
         let jwks = replacing("    secret: \"${TIDINGS_JWT_SECRET}\"", with: "    jwks: /k.json\n    secret: \"${TIDINGS_JWT_SECRET}\"")
-        ConfigFixture.expectError(jwks, line: 6, key: "auth.jwt.jwks", message: "jwks is for RS256", fix: "remove jwks")
+        ConfigFixture.expectError(
+            jwks,
+            line: 6,
+            key: "auth.jwt.jwks",
+            code: .conflictingKeys,
+            message: "jwks is for RS256",
+            fix: "remove jwks"
+        )
     }
 
     @Test("a public-key algorithm refuses a secret")
@@ -62,6 +85,7 @@ import TidingsCore
             yaml,
             line: 8,
             key: "auth.jwt.secret",
+            code: .conflictingKeys,
             message: "secret is for HS256, HS384 and HS512",
             fix: "public_key: FILE"
         )
@@ -70,12 +94,19 @@ import TidingsCore
     @Test("a public-key algorithm needs exactly one of public_key and jwks")
     func publicKeyNeedsOneKey() {
         let neither = replacing("    secret: \"${TIDINGS_JWT_SECRET}\"", with: "    algorithm: ES256")
-        ConfigFixture.expectError(neither, line: 5, key: "auth.jwt.public_key", message: "ES256 needs a public key", fix: "jwks:")
+        ConfigFixture.expectError(
+            neither,
+            line: 5,
+            key: "auth.jwt.public_key",
+            code: .missingKey,
+            message: "ES256 needs a public key",
+            fix: "jwks:"
+        )
         let both = replacing(
             "    secret: \"${TIDINGS_JWT_SECRET}\"",
             with: "    algorithm: EdDSA\n    public_key: /k.pem\n    jwks: /k.json"
         )
-        ConfigFixture.expectError(both, line: 8, key: "auth.jwt.jwks", message: "both set", fix: "keep one")
+        ConfigFixture.expectError(both, line: 8, key: "auth.jwt.jwks", code: .conflictingKeys, message: "both set", fix: "keep one")
     }
 
     @Test("each auth.public selector is parsed")
@@ -85,6 +116,7 @@ import TidingsCore
             yaml,
             line: 5,
             key: "auth.public[1]",
+            code: .invalidValue,
             message: "'**' may only be the last segment",
             fix: "announcements/**"
         )

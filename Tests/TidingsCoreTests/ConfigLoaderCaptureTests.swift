@@ -25,6 +25,7 @@ import TidingsCore
             short + "capture:\n  mode: wal",
             line: 11,
             key: "capture.mode",
+            code: .invalidValue,
             message: "'wal' is not a capture mode",
             fix: "mode: logical (needs wal_level=logical"
         )
@@ -36,6 +37,7 @@ import TidingsCore
             short + "capture:\n  slot: My-Slot",
             line: 11,
             key: "capture.slot",
+            code: .invalidValue,
             message: "'My-Slot' is not a valid replication slot name",
             fix: "a-z, 0-9 and _"
         )

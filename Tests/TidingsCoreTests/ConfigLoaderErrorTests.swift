@@ -17,6 +17,7 @@ import TidingsCore
             short + "strem:\n  buffer: 1",
             line: 10,
             key: "strem",
+            code: .unknownKey,
             message: "unknown key 'strem'",
             fix: "did you mean 'stream'?"
         )
@@ -29,6 +30,7 @@ import TidingsCore
             short + "stream:\n  heartbeet: 15s",
             line: 11,
             key: "stream.heartbeet",
+            code: .unknownKey,
             message: "unknown key",
             fix: "did you mean 'heartbeat'?"
         )
@@ -40,6 +42,7 @@ import TidingsCore
             short + "publish:\n  max-body: 1KiB",
             line: 11,
             key: "publish.max-body",
+            code: .unknownKey,
             message: "unknown key",
             fix: "did you mean 'max_body'?"
         )
@@ -51,6 +54,7 @@ import TidingsCore
             short + "publish:\n  max_age: 7d",
             line: 11,
             key: "publish.max_age",
+            code: .unknownKey,
             message: "unknown key",
             fix: "belongs under retention"
         )
@@ -62,6 +66,7 @@ import TidingsCore
             short + "stream: [1, 2]",
             line: 10,
             key: "stream",
+            code: .wrongShape,
             message: "expected a mapping (key: value lines), found a list",
             fix: "stream"
         )
@@ -73,6 +78,7 @@ import TidingsCore
             short + "cors:\n  origins: https://a.example",
             line: 11,
             key: "cors.origins",
+            code: .wrongShape,
             message: "expected a list",
             fix: "origins: ["
         )
@@ -84,6 +90,7 @@ import TidingsCore
             short + "listen:\n  host: x",
             line: 11,
             key: "listen",
+            code: .wrongShape,
             message: "expected a single value, found a mapping",
             fix: "listen:"
         )
@@ -102,7 +109,14 @@ import TidingsCore
         ]
     )
     func integers(extra: String, key: String, range: String) {
-        ConfigFixture.expectError(short + extra, line: 11, key: key, message: range, fix: "\(key.split(separator: ".").last!):")
+        ConfigFixture.expectError(
+            short + extra,
+            line: 11,
+            key: key,
+            code: .invalidValue,
+            message: range,
+            fix: "\(key.split(separator: ".").last!):"
+        )
     }
 
     @Test(
@@ -110,13 +124,27 @@ import TidingsCore
         arguments: ["threads: 0", "threads: many", "threads: 1025", "threads: 1.5", "threads: -2"]
     )
     func threads(extra: String) {
-        ConfigFixture.expectError(short + extra, line: 10, key: "threads", message: "is not a thread count", fix: "threads: auto")
+        ConfigFixture.expectError(
+            short + extra,
+            line: 10,
+            key: "threads",
+            code: .invalidValue,
+            message: "is not a thread count",
+            fix: "threads: auto"
+        )
     }
 
     @Test("max_streams_per_token may not be negative")
     func maxStreamsPerToken() {
         let yaml = replacing("  jwt:", with: "  max_streams_per_token: -1\n  jwt:")
-        ConfigFixture.expectError(yaml, line: 5, key: "auth.max_streams_per_token", message: "0 or more", fix: "max_streams_per_token: 0")
+        ConfigFixture.expectError(
+            yaml,
+            line: 5,
+            key: "auth.max_streams_per_token",
+            code: .invalidValue,
+            message: "0 or more",
+            fix: "max_streams_per_token: 0"
+        )
     }
 
     @Test(
@@ -129,7 +157,7 @@ import TidingsCore
         ]
     )
     func durations(extra: String, key: String, message: String, fix: String) {
-        ConfigFixture.expectError(short + extra, line: 11, key: key, message: message, fix: fix)
+        ConfigFixture.expectError(short + extra, line: 11, key: key, code: .invalidValue, message: message, fix: fix)
     }
 
     @Test("max_body must be a positive size")
@@ -138,6 +166,7 @@ import TidingsCore
             short + "publish:\n  max_body: 64XB",
             line: 11,
             key: "publish.max_body",
+            code: .invalidValue,
             message: "unknown unit 'XB'",
             fix: "64KiB"
         )
@@ -145,6 +174,7 @@ import TidingsCore
             short + "publish:\n  max_body: 0",
             line: 11,
             key: "publish.max_body",
+            code: .invalidValue,
             message: "larger than 0",
             fix: "64KiB"
         )
@@ -153,19 +183,26 @@ import TidingsCore
     @Test("postgres.url is required, at the postgres key")
     func missingPostgresURL() {
         let yaml = replacing("postgres:\n  url: \"${DATABASE_URL}\"", with: "postgres: {}")
-        ConfigFixture.expectError(yaml, line: 2, key: "postgres.url", message: "is missing", fix: "url: \"${DATABASE_URL}\"")
+        ConfigFixture.expectError(
+            yaml,
+            line: 2,
+            key: "postgres.url",
+            code: .missingKey,
+            message: "is missing",
+            fix: "url: \"${DATABASE_URL}\""
+        )
     }
 
     @Test("postgres.url with no value points at its own line")
     func emptyPostgresURL() {
         let yaml = replacing("  url: \"${DATABASE_URL}\"", with: "  url:")
-        ConfigFixture.expectError(yaml, line: 3, key: "postgres.url", message: "has no value", fix: "url:")
+        ConfigFixture.expectError(yaml, line: 3, key: "postgres.url", code: .missingKey, message: "has no value", fix: "url:")
     }
 
     @Test("a missing postgres section is reported at the top of the file")
     func missingPostgres() {
         let yaml = replacing("postgres:\n  url: \"${DATABASE_URL}\"\n", with: "")
-        ConfigFixture.expectError(yaml, line: 1, key: "postgres", message: "is missing", fix: "postgres:")
+        ConfigFixture.expectError(yaml, line: 1, key: "postgres", code: .missingKey, message: "is missing", fix: "postgres:")
     }
 
     @Test("a bad postgres.url is explained without showing the password")
@@ -177,6 +214,7 @@ import TidingsCore
                 short,
                 line: 3,
                 key: "postgres.url",
+                code: .invalidValue,
                 message: "not a usable PostgreSQL URL",
                 fix: "postgres://user:password@host:5432/database",
                 environment: environment
@@ -188,13 +226,20 @@ import TidingsCore
     @Test("tls is required")
     func missingTLS() {
         let yaml = replacing("tls: off\n", with: "")
-        ConfigFixture.expectError(yaml, line: 1, key: "tls", message: "is missing", fix: "tls: off")
+        ConfigFixture.expectError(yaml, line: 1, key: "tls", code: .missingKey, message: "is missing", fix: "tls: off")
     }
 
     @Test("tls needs both certificate and key")
     func tlsNeedsKey() {
         let yaml = replacing("tls: off", with: "tls:\n  certificate: /c.pem")
-        ConfigFixture.expectError(yaml, line: 1, key: "tls.key", message: "is missing", fix: "key: /etc/tidings/server.key")
+        ConfigFixture.expectError(
+            yaml,
+            line: 1,
+            key: "tls.key",
+            code: .missingKey,
+            message: "is missing",
+            fix: "key: /etc/tidings/server.key"
+        )
     }
 
     @Test("tls takes only off as a single value", arguments: ["on", "true", "yes please"])
@@ -203,6 +248,7 @@ import TidingsCore
             replacing("tls: off", with: "tls: \(value)"),
             line: 1,
             key: "tls",
+            code: .invalidValue,
             message: "is not a TLS setting",
             fix: "tls: off"
         )
@@ -210,7 +256,14 @@ import TidingsCore
 
     @Test("tls with no value says so")
     func tlsEmpty() {
-        ConfigFixture.expectError(replacing("tls: off", with: "tls:"), line: 1, key: "tls", message: "has no value", fix: "certificate:")
+        ConfigFixture.expectError(
+            replacing("tls: off", with: "tls:"),
+            line: 1,
+            key: "tls",
+            code: .missingKey,
+            message: "has no value",
+            fix: "certificate:"
+        )
     }
 
     @Test(
@@ -225,12 +278,33 @@ import TidingsCore
         ]
     )
     func corsOrigins(origin: String, message: String, fix: String) {
-        ConfigFixture.expectError(short + "cors:\n  origins: [\"\(origin)\"]", line: 11, key: "cors.origins[0]", message: message, fix: fix)
+        ConfigFixture.expectError(
+            short + "cors:\n  origins: [\"\(origin)\"]",
+            line: 11,
+            key: "cors.origins[0]",
+            code: .invalidValue,
+            message: message,
+            fix: fix
+        )
     }
 
     @Test("listen must be host:port")
     func badListen() {
-        ConfigFixture.expectError(short + "listen: 0.0.0.0", line: 10, key: "listen", message: "the port is missing", fix: "0.0.0.0:8443")
-        ConfigFixture.expectError(short + "listen: \"[::1]:70000\"", line: 10, key: "listen", message: "from 0 to 65535", fix: "[::1]:8443")
+        ConfigFixture.expectError(
+            short + "listen: 0.0.0.0",
+            line: 10,
+            key: "listen",
+            code: .invalidValue,
+            message: "the port is missing",
+            fix: "0.0.0.0:8443"
+        )
+        ConfigFixture.expectError(
+            short + "listen: \"[::1]:70000\"",
+            line: 10,
+            key: "listen",
+            code: .invalidValue,
+            message: "from 0 to 65535",
+            fix: "[::1]:8443"
+        )
     }
 }

@@ -28,14 +28,29 @@ import TidingsCore
                 "listen", "tls", "postgres.url", "auth.jwt.secret", "topics[0].table", "stream.buffer", "stream.heartbeet",
             ]
         )
+        #expect(
+            errors.map(\.code) == [
+                .invalidValue, .invalidValue, .environmentVariable, .missingKey, .invalidValue, .invalidValue, .unknownKey,
+            ]
+        )
         #expect(errors.allSatisfy { !$0.fix.isEmpty })
     }
 
     @Test("ConfigErrors prints one error per line as FILE:LINE:COLUMN: KEY: MESSAGE — FIX")
     func description() throws {
-        let error = ConfigError(file: "t.yaml", line: 3, column: 8, key: "postgres.url", message: "is missing", fix: "write url: x")
+        let error = ConfigError(
+            .missingKey,
+            file: "t.yaml",
+            line: 3,
+            column: 8,
+            key: "postgres.url",
+            message: "is missing",
+            fix: "write url: x"
+        )
         #expect(error.description == "t.yaml:3:8: postgres.url: is missing — write url: x")
-        let errors = ConfigErrors([error, ConfigError(file: "t.yaml", line: 0, column: 0, key: "", message: "no such file", fix: "")])
+        let errors = ConfigErrors([
+            error, ConfigError(.fileUnreadable, file: "t.yaml", line: 0, column: 0, key: "", message: "no such file", fix: ""),
+        ])
         #expect(errors.description == "t.yaml:3:8: postgres.url: is missing — write url: x\nt.yaml: no such file")
     }
 
@@ -45,6 +60,7 @@ import TidingsCore
         let errors = ConfigFixture.errors(yaml)
         let error = try #require(errors.first)
         #expect(errors.count == 1)
+        #expect(error.code == .invalidYAML)
         #expect(error.message.contains("YAML syntax error"))
         #expect(error.line >= 3)
         #expect(!error.fix.isEmpty)
@@ -55,6 +71,7 @@ import TidingsCore
         let yaml = "tls: off\npostgres:\n  url: x\n bad: 1\n"
         let error = try #require(ConfigFixture.errors(yaml).first)
         #expect(error.line == 4)
+        #expect(error.code == .invalidYAML)
         #expect(error.message.contains("YAML syntax error"))
     }
 
@@ -63,18 +80,26 @@ import TidingsCore
         let errors = ConfigFixture.errors(ConfigFixture.shortForm + "tls: off")
         let error = try #require(errors.first)
         #expect(errors.count == 1)
+        #expect(error.code == .invalidYAML)
         #expect(error.message.contains("'tls' appears twice in one mapping (lines 1 and 10)"))
         #expect(error.line == 10)
     }
 
     @Test("an empty file, or one with comments only, is one error at line 1", arguments: ["", "# nothing yet\n", "\n\n", "~"])
     func emptyFile(yaml: String) {
-        ConfigFixture.expectError(yaml, line: 1, key: "", message: "the file is empty", fix: "tidings.example.yaml")
+        ConfigFixture.expectError(yaml, line: 1, key: "", code: .emptyFile, message: "the file is empty", fix: "tidings.example.yaml")
     }
 
     @Test("a document that is not a mapping is a type error")
     func notAMapping() {
-        ConfigFixture.expectError("- tls: off", line: 1, key: "", message: "expected a mapping", fix: "write the file as a mapping")
+        ConfigFixture.expectError(
+            "- tls: off",
+            line: 1,
+            key: "",
+            code: .wrongShape,
+            message: "expected a mapping",
+            fix: "write the file as a mapping"
+        )
     }
 
     @Test("a missing file is one error naming the file")
@@ -82,6 +107,7 @@ import TidingsCore
         let path = "/nonexistent-\(UInt64.random(in: 0...UInt64.max))/tidings.yaml"
         let error = #expect(throws: ConfigErrors.self) { try ConfigLoader.load(path: path, environment: [:]) }
         #expect(error?.errors.count == 1)
+        #expect(error?.errors.first?.code == .fileUnreadable)
         #expect(error?.errors.first?.description.hasPrefix("\(path): no such file — ") == true)
     }
 
@@ -90,6 +116,7 @@ import TidingsCore
         let error = #expect(throws: ConfigErrors.self) {
             try ConfigLoader.load(path: FileManager.default.temporaryDirectory.path, environment: [:])
         }
+        #expect(error?.errors.first?.code == .fileUnreadable)
         #expect(error?.errors.first?.message.contains("directory") == true)
     }
 
@@ -97,6 +124,7 @@ import TidingsCore
     func duplicateKeyInEntry() throws {
         let error = try #require(ConfigFixture.errors(ConfigFixture.shortForm + "  - table: items\n    table: more\n    topics: [x]").first)
         #expect(error.line == 11)
+        #expect(error.code == .invalidYAML)
         #expect(error.message.contains("(lines 10 and 11)"))
     }
 }

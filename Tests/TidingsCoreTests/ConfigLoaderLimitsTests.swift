@@ -46,11 +46,19 @@ import TidingsCore
 
     @Test("a wrong limit or metrics address is reported with its line and a fix")
     func errors() {
-        ConfigFixture.expectError(short + "limits:\n  max_connections: 0", line: 11, key: "limits.max_connections", message: "", fix: "")
+        ConfigFixture.expectError(
+            short + "limits:\n  max_connections: 0",
+            line: 11,
+            key: "limits.max_connections",
+            code: .invalidValue,
+            message: "",
+            fix: ""
+        )
         ConfigFixture.expectError(
             short + "limits:\n  max_connection: 5",
             line: 11,
             key: "limits.max_connection",
+            code: .unknownKey,
             message: "unknown key",
             fix: "did you mean 'max_connections'?"
         )
@@ -58,6 +66,7 @@ import TidingsCore
             short + "metrics:\n  listen: \"http://x:1\"",
             line: 11,
             key: "metrics.listen",
+            code: .invalidValue,
             message: "not a listen address",
             fix: ""
         )
@@ -91,6 +100,7 @@ import TidingsCore
             head + "    jwks_url: ftp://x/jwks.json\n" + tail,
             line: 7,
             key: "auth.jwt.jwks_url",
+            code: .invalidValue,
             message: "not an http(s) URL",
             fix: "jwks_url: https://"
         )
@@ -98,6 +108,7 @@ import TidingsCore
             head + "    jwks: /etc/jwks.json\n    jwks_url: https://x/jwks.json\n" + tail,
             line: 8,
             key: "auth.jwt.jwks_url",
+            code: .conflictingKeys,
             message: "both set",
             fix: "keep one"
         )

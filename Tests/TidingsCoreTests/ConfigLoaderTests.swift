@@ -162,6 +162,7 @@ import TidingsCore
             ConfigFixture.shortForm,
             line: 6,
             key: "auth.jwt.secret",
+            code: .environmentVariable,
             message: "environment variable TIDINGS_JWT_SECRET is not set",
             fix: "TIDINGS_JWT_SECRET",
             environment: ["DATABASE_URL": "postgres://u@h/db"]
@@ -177,6 +178,7 @@ import TidingsCore
             ConfigFixture.shortForm,
             line: 6,
             key: "auth.jwt.secret",
+            code: .invalidValue,
             message: "is empty",
             fix: "secret:",
             environment: environment
@@ -186,7 +188,7 @@ import TidingsCore
     @Test("a malformed reference is an error", arguments: ["${DATABASE_URL", "${1X}"])
     func malformedReference(reference: String) {
         let yaml = ConfigFixture.shortForm.replacingOccurrences(of: "${DATABASE_URL}", with: reference)
-        ConfigFixture.expectError(yaml, line: 3, key: "postgres.url", message: "${", fix: "${NAME}")
+        ConfigFixture.expectError(yaml, line: 3, key: "postgres.url", code: .environmentVariable, message: "${", fix: "${NAME}")
     }
 
     @Test(

@@ -4,8 +4,44 @@
 /// `FILE:LINE:COLUMN: KEY: MESSAGE — FIX`, the shape editors and CI annotate. `line` and `column`
 /// count from 1; they are 0 only when the file could not be read at all, and the description then
 /// leaves them out. `key` is the dotted path of the value (`topics[1].table`, lists count from 0),
-/// empty for a YAML syntax error. The message never repeats a secret or a password.
+/// empty for a YAML syntax error. ``code`` says what kind of mistake it is, for callers and tests
+/// that branch on it; the message never repeats a secret or a password.
 public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kind of mistake, stable across wording changes of the message.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case fileUnreadable, invalidYAML, emptyFile, wrongShape, unknownKey, missingKey, conflictingKeys
+            case invalidValue, environmentVariable, internalError
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The file does not exist, is a directory, cannot be read, or is not UTF-8.
+        public static let fileUnreadable = Self(.fileUnreadable)
+        /// The text is not YAML, or a mapping repeats a key.
+        public static let invalidYAML = Self(.invalidYAML)
+        /// The file holds no document (nothing, or comments only).
+        public static let emptyFile = Self(.emptyFile)
+        /// A mapping, list or single value stands where another of them is expected.
+        public static let wrongShape = Self(.wrongShape)
+        /// A key the section does not have (the fix suggests the nearest known one).
+        public static let unknownKey = Self(.unknownKey)
+        /// A required key is absent or has no value.
+        public static let missingKey = Self(.missingKey)
+        /// Keys that exclude each other are both set, or a key is set where it does not apply.
+        public static let conflictingKeys = Self(.conflictingKeys)
+        /// A value the key does not accept: its syntax, its range, or a repeated list item.
+        public static let invalidValue = Self(.invalidValue)
+        /// A `${NAME}` reference is malformed or names an unset environment variable.
+        public static let environmentVariable = Self(.environmentVariable)
+        /// The loader could not build a configuration and found nothing to blame: a Tidings bug.
+        public static let internalError = Self(.internalError)
+
+        public var description: String { base.rawValue }
+    }
+
+    public var code: Code
     /// The config file as it was named to the loader.
     public var file: String
     public var line: Int
@@ -17,7 +53,8 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What to write instead.
     public var fix: String
 
-    public init(file: String, line: Int, column: Int, key: String, message: String, fix: String) {
+    public init(_ code: Code, file: String, line: Int, column: Int, key: String, message: String, fix: String) {
+        self.code = code
         self.file = file
         self.line = line
         self.column = column
@@ -32,22 +69,5 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         text += message
         if !fix.isEmpty { text += " — \(fix)" }
         return text
-    }
-}
-
-/// Every error found in a config file, in file order.
-///
-/// The loader reports all problems at once, so that one run of `tidings check` lists everything
-/// to fix. Never empty when thrown.
-public struct ConfigErrors: Error, Sendable, Equatable, CustomStringConvertible {
-    public var errors: [ConfigError]
-
-    public init(_ errors: [ConfigError]) {
-        self.errors = errors
-    }
-
-    /// One error per line.
-    public var description: String {
-        errors.map(\.description).joined(separator: "\n")
     }
 }

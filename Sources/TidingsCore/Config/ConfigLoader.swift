@@ -22,8 +22,8 @@ public enum ConfigLoader {
     /// Validates `yaml` as if read from `file`, which only names the source in errors.
     /// - Throws: ``ConfigErrors``, sorted by line.
     public static func parse(yaml: String, file: String, environment: [String: String]) throws(ConfigErrors) -> TidingsConfig {
-        func failure(line: Int, column: Int, _ message: String, fix: String) -> ConfigErrors {
-            ConfigErrors([ConfigError(file: file, line: line, column: column, key: "", message: message, fix: fix)])
+        func failure(_ code: ConfigError.Code, line: Int, column: Int, _ message: String, fix: String) -> ConfigErrors {
+            ConfigErrors([ConfigError(code, file: file, line: line, column: column, key: "", message: message, fix: fix)])
         }
         let root: Node?
         do {
@@ -33,6 +33,7 @@ public enum ConfigLoader {
         }
         guard let root, !ConfigNode(root: root).isNull else {
             throw failure(
+                .emptyFile,
                 line: 1,
                 column: 1,
                 "the file is empty",
@@ -43,14 +44,20 @@ public enum ConfigLoader {
         let config = reader.readConfig(ConfigNode(root: root))
         if let config, reader.errors.isEmpty { return config }
         guard !reader.errors.isEmpty else {
-            throw failure(line: 1, column: 1, "the file could not be read into a configuration", fix: "report this as a Tidings bug")
+            throw failure(
+                .internalError,
+                line: 1,
+                column: 1,
+                "the file could not be read into a configuration",
+                fix: "report this as a Tidings bug"
+            )
         }
         throw ConfigErrors(reader.errors.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
     }
 
     private static func read(path: String) throws(ConfigErrors) -> String {
         func failure(_ message: String, fix: String) -> ConfigErrors {
-            ConfigErrors([ConfigError(file: path, line: 0, column: 0, key: "", message: message, fix: fix)])
+            ConfigErrors([ConfigError(.fileUnreadable, file: path, line: 0, column: 0, key: "", message: message, fix: fix)])
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -88,10 +95,10 @@ public enum ConfigLoader {
         let fix =
             "check the indentation (spaces, not tabs) and quote values that contain ': ', ' #', or start with '{', '[', '*', '&' or '!'"
         func located(_ mark: Mark, _ message: String, fix: String = fix) -> ConfigError {
-            ConfigError(file: file, line: mark.line, column: mark.column, key: "", message: message, fix: fix)
+            ConfigError(.invalidYAML, file: file, line: mark.line, column: mark.column, key: "", message: message, fix: fix)
         }
         guard let yamlError = error as? YamlError else {
-            return ConfigError(file: file, line: 1, column: 1, key: "", message: "not valid YAML", fix: fix)
+            return ConfigError(.invalidYAML, file: file, line: 1, column: 1, key: "", message: "not valid YAML", fix: fix)
         }
         switch yamlError {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
@@ -105,6 +112,7 @@ public enum ConfigLoader {
                 return located(context.mark, "the key \(keys) appears twice in one mapping", fix: "keep only one of them")
             }
             return ConfigError(
+                .invalidYAML,
                 file: file,
                 line: second,
                 column: context.mark.column,
@@ -117,6 +125,7 @@ public enum ConfigLoader {
             let line = prefix.count { $0 == "\n" } + 1
             let column = prefix.count - (prefix.lastIndex(of: "\n").map { prefix.distance(from: prefix.startIndex, to: $0) + 1 } ?? 0) + 1
             return ConfigError(
+                .fileUnreadable,
                 file: file,
                 line: line,
                 column: column,
@@ -125,7 +134,7 @@ public enum ConfigLoader {
                 fix: "save the file as UTF-8"
             )
         default:
-            return ConfigError(file: file, line: 1, column: 1, key: "", message: "not valid YAML: \(yamlError)", fix: fix)
+            return ConfigError(.invalidYAML, file: file, line: 1, column: 1, key: "", message: "not valid YAML: \(yamlError)", fix: fix)
         }
     }
 }

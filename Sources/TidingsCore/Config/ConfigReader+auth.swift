@@ -68,7 +68,8 @@ extension ConfigReader {
                 reportAtKey(
                     misplaced,
                     "\(other) is for RS256, ES256 and EdDSA; \(name) verifies with a shared secret",
-                    fix: "remove \(other) and write secret:, or set algorithm: RS256, ES256 or EdDSA (HS256 is the default)"
+                    fix: "remove \(other) and write secret:, or set algorithm: RS256, ES256 or EdDSA (HS256 is the default)",
+                    code: .conflictingKeys
                 )
             }
             let fix = "write secret: \"${TIDINGS_JWT_SECRET}\" (\(name) verifies with a shared secret)"
@@ -92,7 +93,8 @@ extension ConfigReader {
             reportAtKey(
                 misplaced,
                 "secret is for HS256, HS384 and HS512; \(name) verifies with a public key",
-                fix: "remove secret and write public_key: FILE (PEM) or jwks: FILE"
+                fix: "remove secret and write public_key: FILE (PEM) or jwks: FILE",
+                code: .conflictingKeys
             )
         }
         let given = ["public_key", "jwks", "jwks_url"].compactMap { key in jwt.entries[key].map { (key: key, node: $0) } }
@@ -101,7 +103,8 @@ extension ConfigReader {
                 jwt.node,
                 key: jwt.node.childPath("public_key"),
                 "\(name) needs a public key, and none of public_key, jwks or jwks_url is set",
-                fix: "write public_key: /etc/tidings/jwt-public.pem, jwks: /etc/tidings/jwks.json or jwks_url: https://…/jwks.json"
+                fix: "write public_key: /etc/tidings/jwt-public.pem, jwks: /etc/tidings/jwks.json or jwks_url: https://…/jwks.json",
+                code: .missingKey
             )
             return nil
         }
@@ -109,7 +112,8 @@ extension ConfigReader {
             reportAtKey(
                 second.node,
                 "\(source.key) and \(second.key) are both set",
-                fix: "keep one: public_key: FILE for a single PEM key, jwks: FILE or jwks_url: URL for a key set chosen by kid"
+                fix: "keep one: public_key: FILE for a single PEM key, jwks: FILE or jwks_url: URL for a key set chosen by kid",
+                code: .conflictingKeys
             )
             return nil
         }

@@ -50,7 +50,8 @@ extension ConfigReader {
             reportAtKey(
                 channel,
                 "an entry takes either table: or channel:, not both",
-                fix: "split it into one table entry and one channel entry"
+                fix: "split it into one table entry and one channel entry",
+                code: .conflictingKeys
             )
             return nil
         case (.none, .none):
@@ -58,7 +59,8 @@ extension ConfigReader {
                 entry,
                 key: entry.childPath("table"),
                 "the entry names neither a table nor a channel",
-                fix: "write table: schema.table (a captured table) or channel: name (a NOTIFY channel)"
+                fix: "write table: schema.table (a captured table) or channel: name (a NOTIFY channel)",
+                code: .missingKey
             )
             _ = readTemplates(fields, checksColumns: false)
             return nil
@@ -103,7 +105,8 @@ extension ConfigReader {
             reportAtKey(
                 misplaced,
                 "\(key) is not allowed on a channel entry",
-                fix: "remove it: a channel forwards each JSON payload as it is; events, columns and old apply to table entries"
+                fix: "remove it: a channel forwards each JSON payload as it is; events, columns and old apply to table entries",
+                code: .conflictingKeys
             )
         }
         let name = nonEmptyString(nameNode, example: "alerts").flatMap { text -> String? in

@@ -18,17 +18,17 @@ struct ConfigReader {
     // MARK: Reporting
 
     /// Reports a problem with the value of `node`, at the value.
-    mutating func report(_ node: ConfigNode, _ message: String, fix: String) {
-        report(line: node.line, column: node.column, key: node.path, message, fix: fix)
+    mutating func report(_ node: ConfigNode, _ message: String, fix: String, code: ConfigError.Code = .invalidValue) {
+        report(line: node.line, column: node.column, key: node.path, message, fix: fix, code: code)
     }
 
     /// Reports a problem with the key that holds `node` (a missing or misplaced entry), at the key.
-    mutating func reportAtKey(_ node: ConfigNode, key: String? = nil, _ message: String, fix: String) {
-        report(line: node.keyLine, column: node.keyColumn, key: key ?? node.path, message, fix: fix)
+    mutating func reportAtKey(_ node: ConfigNode, key: String? = nil, _ message: String, fix: String, code: ConfigError.Code) {
+        report(line: node.keyLine, column: node.keyColumn, key: key ?? node.path, message, fix: fix, code: code)
     }
 
-    mutating func report(line: Int, column: Int, key: String, _ message: String, fix: String) {
-        errors.append(ConfigError(file: file, line: line, column: column, key: key, message: message, fix: fix))
+    mutating func report(line: Int, column: Int, key: String, _ message: String, fix: String, code: ConfigError.Code) {
+        errors.append(ConfigError(code, file: file, line: line, column: column, key: key, message: message, fix: fix))
     }
 
     // MARK: Shapes
@@ -37,7 +37,12 @@ struct ConfigReader {
     mutating func mapping(_ node: ConfigNode, known: [String], example: String) -> ConfigMapping? {
         guard case .mapping(let mapping) = node.node else {
             let name = node.path.isEmpty ? "the file" : node.path
-            report(node, "expected a mapping (key: value lines), found \(node.kind)", fix: "write \(name) as a mapping, e.g. \(example)")
+            report(
+                node,
+                "expected a mapping (key: value lines), found \(node.kind)",
+                fix: "write \(name) as a mapping, e.g. \(example)",
+                code: .wrongShape
+            )
             return nil
         }
         var entries: [String: ConfigNode] = [:]
@@ -45,13 +50,20 @@ struct ConfigReader {
             guard case .scalar(let scalar) = keyNode else {
                 let line = keyNode.mark?.line ?? node.line
                 let column = keyNode.mark?.column ?? node.column
-                report(line: line, column: column, key: node.path, "a key must be a plain word", fix: "write keys as name: value")
+                report(
+                    line: line,
+                    column: column,
+                    key: node.path,
+                    "a key must be a plain word",
+                    fix: "write keys as name: value",
+                    code: .wrongShape
+                )
                 continue
             }
             let key = scalar.string
             let child = node.child(key, keyNode: keyNode, value: value)
             guard known.contains(key) else {
-                reportAtKey(child, "unknown key '\(key)'", fix: ConfigKeys.hint(forUnknown: key, known: known))
+                reportAtKey(child, "unknown key '\(key)'", fix: ConfigKeys.hint(forUnknown: key, known: known), code: .unknownKey)
                 continue
             }
             entries[key] = child
@@ -62,7 +74,12 @@ struct ConfigReader {
     /// `node` as a list of nodes.
     mutating func list(_ node: ConfigNode, example: String) -> [ConfigNode]? {
         guard case .sequence(let sequence) = node.node else {
-            report(node, "expected a list, found \(node.kind)", fix: "write a list, e.g. \(node.path.lastKey): \(example)")
+            report(
+                node,
+                "expected a list, found \(node.kind)",
+                fix: "write a list, e.g. \(node.path.lastKey): \(example)",
+                code: .wrongShape
+            )
             return nil
         }
         return sequence.enumerated().map { node.element($0.offset, $0.element) }
@@ -73,9 +90,9 @@ struct ConfigReader {
     mutating func require(_ key: String, in mapping: ConfigMapping, fix: String) -> ConfigNode? {
         if let value = mapping[key] { return value }
         if let empty = mapping.entries[key] {
-            report(empty, "has no value", fix: fix)
+            report(empty, "has no value", fix: fix, code: .missingKey)
         } else {
-            reportAtKey(mapping.node, key: mapping.node.childPath(key), "is missing", fix: fix)
+            reportAtKey(mapping.node, key: mapping.node.childPath(key), "is missing", fix: fix, code: .missingKey)
         }
         return nil
     }
@@ -83,7 +100,7 @@ struct ConfigReader {
     /// The text of a scalar with every `${VAR}` replaced from the environment.
     mutating func scalar(_ node: ConfigNode, example: String) -> String? {
         guard let raw = node.rawScalar, !node.isNull else {
-            report(node, "expected a single value, found \(node.kind)", fix: "write \(node.path.lastKey): \(example)")
+            report(node, "expected a single value, found \(node.kind)", fix: "write \(node.path.lastKey): \(example)", code: .wrongShape)
             return nil
         }
         return substitute(raw, at: node)
@@ -107,12 +124,22 @@ struct ConfigReader {
         while let open = rest.firstRange(of: "${") {
             result += rest[..<open.lowerBound]
             guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
-                report(node, "'${' without a closing '}'", fix: "write ${NAME} to take the environment variable NAME")
+                report(
+                    node,
+                    "'${' without a closing '}'",
+                    fix: "write ${NAME} to take the environment variable NAME",
+                    code: .environmentVariable
+                )
                 return nil
             }
             let name = String(rest[open.upperBound..<close])
             if !Self.isVariableName(name) {
-                report(node, "'${\(name)}' is not an environment variable name", fix: "write ${NAME} with letters, digits and '_'")
+                report(
+                    node,
+                    "'${\(name)}' is not an environment variable name",
+                    fix: "write ${NAME} with letters, digits and '_'",
+                    code: .environmentVariable
+                )
                 failed = true
             } else if let value = environment[name] {
                 result += value
@@ -120,7 +147,8 @@ struct ConfigReader {
                 report(
                     node,
                     "environment variable \(name) is not set",
-                    fix: "set \(name) in the gateway's environment (export \(name)=…) or write the value in the file"
+                    fix: "set \(name) in the gateway's environment (export \(name)=…) or write the value in the file",
+                    code: .environmentVariable
                 )
                 failed = true
             }
