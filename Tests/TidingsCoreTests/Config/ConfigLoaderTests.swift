@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TidingsCore
+import TidingsTestSupport
 
 @Suite struct ConfigLoaderTests {
     @Test("the short form loads with every default")
@@ -48,7 +49,7 @@ import TidingsCore
 
     @Test("the example file loads with every key set")
     func exampleFile() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tidings.example.yaml").path
+        let path = PackageRoot.url.appendingPathComponent("tidings.example.yaml").path
         let config = try ConfigLoader.load(path: path, environment: ConfigFixture.environment)
         #expect(config.listen == ListenAddress(host: "0.0.0.0", port: 8443))
         #expect(config.tls == TLSFiles(certificate: "/etc/tidings/server.crt", key: "/etc/tidings/server.key"))

@@ -1,13 +1,13 @@
 import Foundation
 import Testing
+import TidingsTestSupport
 import Yams
 
 /// The repository's deployment files (`docker-compose.yml`, `Dockerfile`, `deploy/`), read the
 /// way Docker reads them, for ``DeploymentFilesTests``.
 enum DeploymentFiles {
-    /// The repository root: Tests/TidingsCoreTests/DeploymentFiles.swift, three levels up.
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    /// The repository root.
+    static let root = PackageRoot.url
 
     static func url(_ relative: String) -> URL {
         root.appendingPathComponent(relative).standardizedFileURL

@@ -2,8 +2,9 @@ import Foundation
 import Testing
 import TidingsTestSupport
 
-/// The layout shows the architecture: test support stays out of the products, and the server's
-/// tests sit in folders named after the source folders they test.
+/// The layout shows the architecture: test support stays out of the products, and the tests of
+/// the server, the core and the PostgreSQL module sit in folders named after the source folders
+/// they test.
 @Suite struct PackageLayoutTests {
     /// Every `.swift` file under `folder` (relative to the package), as paths relative to it.
     static func swiftFiles(under folder: String) throws -> [String] {
@@ -24,20 +25,52 @@ import TidingsTestSupport
         #expect(!cluster.contains("public "), "EphemeralCluster is for tidings dev and the tests, not public API")
     }
 
+    /// The folders directly under `folder`.
+    static func subfolders(of folder: String) throws -> Set<Substring> {
+        let root = PackageRoot.url.appendingPathComponent(folder)
+        let names = try FileManager.default.contentsOfDirectory(atPath: root.path)
+        return Set(
+            names.filter { name in
+                var isDirectory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: root.appendingPathComponent(name).path, isDirectory: &isDirectory)
+                    && isDirectory.boolValue
+            }.map { Substring($0) }
+        )
+    }
+
+    /// Expects every Swift file of `tests` to sit one folder deep, in a folder named in `allowed`.
+    static func expectMirrored(_ tests: String, allowed: Set<Substring>, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for file in try swiftFiles(under: tests) {
+            let parts = file.split(separator: "/")
+            #expect(parts.count == 2, "\(tests)/\(file) is not in a folder", sourceLocation: sourceLocation)
+            if parts.count == 2 {
+                #expect(allowed.contains(parts[0]), "\(tests)/\(file): no source folder \(parts[0])", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
     @Test("the server's tests sit in folders named after the source folders they test")
     func serverTestsMirrorSources() throws {
         var sourceFolders: Set<Substring> = ["Stream"]  // the stream path: Stream/, Hub/
         for module in ["TidingsServer", "TidingsPostgres"] {
-            sourceFolders.formUnion(
-                try Self.swiftFiles(under: "Sources/" + module).compactMap { $0.split(separator: "/").dropLast().first }
-            )
+            sourceFolders.formUnion(try Self.subfolders(of: "Sources/" + module))
         }
-        for file in try Self.swiftFiles(under: "Tests/TidingsServerTests") {
-            let parts = file.split(separator: "/")
-            #expect(parts.count == 2, "Tests/TidingsServerTests/\(file) is not in a folder")
-            if parts.count == 2 {
-                #expect(sourceFolders.contains(parts[0]), "Tests/TidingsServerTests/\(file): no Sources/TidingsServer/\(parts[0])")
-            }
-        }
+        try Self.expectMirrored("Tests/TidingsServerTests", allowed: sourceFolders)
+    }
+
+    @Test("the core's tests sit in folders named after its source folders, or Support/ and Repository/ (the files beyond Sources/)")
+    func coreTestsMirrorSources() throws {
+        try Self.expectMirrored(
+            "Tests/TidingsCoreTests",
+            allowed: try Self.subfolders(of: "Sources/TidingsCore").union(["Support", "Repository"])
+        )
+    }
+
+    @Test("the PostgreSQL tests sit in folders named after its source folders, or Support/")
+    func postgresTestsMirrorSources() throws {
+        try Self.expectMirrored(
+            "Tests/TidingsPostgresTests",
+            allowed: try Self.subfolders(of: "Sources/TidingsPostgres").union(["Support"])
+        )
     }
 }
