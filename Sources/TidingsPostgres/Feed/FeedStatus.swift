@@ -1,4 +1,4 @@
-import Synchronization
+import TidingsCore
 
 /// What the ``ChangeFeed`` is doing now, read by `/readyz` and the metrics.
 ///
@@ -21,13 +21,19 @@ public final class FeedStatus: Sendable {
         public var isReady: Bool { connected && caughtUp }
     }
 
-    private let state = Mutex(Snapshot())
+    private let state = WatchedValue(Snapshot())
 
     public init() {}
 
-    public var snapshot: Snapshot { state.withLock { $0 } }
+    public var snapshot: Snapshot { state.value }
 
     func update(_ change: (inout Snapshot) -> Void) {
-        state.withLock { change(&$0) }
+        state.update(change)
+    }
+
+    /// Returns once the status satisfies `condition`: tests wait for readiness or a reconnect
+    /// instead of polling.
+    package func testOnlyWait(until condition: @escaping @Sendable (Snapshot) -> Bool) async throws {
+        try await state.wait(until: condition)
     }
 }

@@ -44,19 +44,36 @@ struct LogicalHarness {
         }
     }
 
-    /// Waits until the log holds `count` events (the capturer writes asynchronously).
+    /// Waits until the log holds `count` events (the capturer writes asynchronously): counts once
+    /// LISTEN on the wake-up channel is in place, then again on each wake-up the capturer's
+    /// commits send, so no commit goes unseen and nothing polls.
     func waitForEvents(_ count: Int, timeout: Duration = .seconds(120)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let logged = try await TestSupport.withConnection(url) { connection in
-                try await TestSupport.text("SELECT count(*)::text FROM tidings.changes", on: connection)
+        try await TestSupport.withConnection(url) { listener in
+            try await TestSupport.withConnection(url) { counter in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        // listen(on:consume:) calls consume once LISTEN is acknowledged.
+                        try await listener.listen(on: ChangeFeed.wakeUpChannel) { wakeUps in
+                            if try await Self.logged(on: counter) >= count { return }
+                            for try await _ in wakeUps {
+                                if try await Self.logged(on: counter) >= count { return }
+                            }
+                            throw TestFailure("the wake-ups ended before the log held \(count) events")
+                        }
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        throw LogicalHarnessTimeout(expected: count, found: try await Self.logged(on: counter))
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
             }
-            if let logged, Int(logged) ?? 0 >= count { return }
-            guard ContinuousClock.now < deadline else {
-                throw LogicalHarnessTimeout(expected: count, found: Int(logged ?? "0") ?? 0)
-            }
-            try await Task.sleep(for: .milliseconds(20))
         }
+    }
+
+    private static func logged(on connection: PostgresConnection) async throws -> Int {
+        Int(try await TestSupport.text("SELECT count(*)::text FROM tidings.changes", on: connection) ?? "0") ?? 0
     }
 }
 

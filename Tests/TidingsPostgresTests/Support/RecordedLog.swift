@@ -1,33 +1,42 @@
 import Logging
-import Synchronization
+import TidingsCore
 import TidingsTestSupport
 
-/// A logger that keeps every message at `.warning` and above, so a test can wait for one.
+/// A logger that keeps every message at `level` and above, so a test can wait for one.
 final class RecordedLog: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = WatchedValue<[String]>([])
+    private let level: Logger.Level
+
+    init(level: Logger.Level = .warning) {
+        self.level = level
+    }
 
     var logger: Logger {
         var logger = Logger(label: "tidings.tests.recorded") { _ in Handler(log: self) }
-        logger.logLevel = .warning
+        logger.logLevel = level
         return logger
     }
 
-    /// Waits until a message containing `text` was logged, for at most `timeout`.
+    /// Returns the first message containing `text` once it is logged, waiting at most `timeout`.
     func waitFor(_ text: String, timeout: Duration = .seconds(20)) async throws -> String {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let line = lines.withLock({ $0.first { $0.contains(text) } }) { return line }
-            try await Task.sleep(for: .milliseconds(20))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.lines.wait { $0.contains { $0.contains(text) } } }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw TestFailure("no message containing '\(text)' was logged in \(timeout)")
+            }
+            try await group.next()
+            group.cancelAll()
         }
-        throw LogicalHarnessTimeout(expected: 1, found: 0)
+        return lines.value.first { $0.contains(text) } ?? ""
     }
 
-    var all: [String] { lines.withLock { $0 } }
+    var all: [String] { lines.value }
 
     private struct Handler: LogHandler {
         let log: RecordedLog
         var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .warning
+        var logLevel: Logger.Level = .trace
 
         subscript(metadataKey key: String) -> Logger.Metadata.Value? {
             get { metadata[key] }
@@ -36,7 +45,7 @@ final class RecordedLog: Sendable {
 
         func log(event: LogEvent) {
             let details = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            log.lines.withLock { $0.append("\(event.level) \(event.message) \(details)") }
+            log.lines.update { $0.append("\(event.level) \(event.message) \(details)") }
         }
     }
 }

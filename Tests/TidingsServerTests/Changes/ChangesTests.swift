@@ -129,7 +129,7 @@ struct ChangesTests {
                 let started = ContinuousClock.now
                 async let polled = client.call("\(live.baseURL)/changes?topic=groups/1/items&after=\(after)&wait=50s")
                 // The poll is open before the commits: the gateway counts it as a subscriber.
-                try await Self.waitForSubscribers(1, live: live)
+                await Self.waitForSubscribers(1, live: live)
                 try await database.insert(2, group: 2)
                 try await database.insert(3, group: 1)
                 let answer = try await polled
@@ -145,11 +145,8 @@ struct ChangesTests {
         }
     }
 
-    static func waitForSubscribers(_ count: Int, live: LiveGateway) async throws {
-        for _ in 0..<400 {
-            if live.gateway.hub.subscriberCount >= count { return }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        throw TestFailure("no subscriber registered")
+    /// Returns once `count` streams or `/changes` waits have registered with the hub.
+    static func waitForSubscribers(_ count: Int, live: LiveGateway) async {
+        await live.gateway.hub.testOnlyStreamsOpened(reaching: count)
     }
 }

@@ -4,6 +4,7 @@ import NIOHTTP1
 import PostgresNIO
 import Testing
 import TidingsCore
+import TidingsPostgres
 import TidingsTestSupport
 
 @testable import TidingsServer
@@ -48,12 +49,9 @@ struct MetricsTests {
                     WHERE datname = current_database() AND pid <> pg_backend_pid()
                     """
                 )
-                var reconnects = 0.0
-                for _ in 0..<400 where reconnects < 1 {
-                    reconnects =
-                        try Self.samples(try await client.call("\(live.baseURL)/metrics").body)["tidings_listener_reconnects_total"] ?? 0
-                    if reconnects < 1 { try await Task.sleep(for: .milliseconds(25)) }
-                }
+                try await live.gateway.feed.status.testOnlyWait { $0.reconnects >= 1 }
+                let reconnects =
+                    try Self.samples(try await client.call("\(live.baseURL)/metrics").body)["tidings_listener_reconnects_total"] ?? 0
                 #expect(reconnects >= 1)
             }
         }

@@ -55,14 +55,12 @@ package struct LiveGateway: Sendable {
         }
     }
 
-    /// Waits until `/readyz` answers 200: the feed is connected and caught up.
+    /// Waits until the change feed is connected and caught up, then checks that `/readyz` says
+    /// so (200).
     package func waitUntilReady(client: HTTPClient) async throws {
-        for _ in 0..<600 {
-            let response = try? await client.execute(HTTPClientRequest(url: baseURL + "/readyz"), timeout: .seconds(5))
-            if response?.status == .ok { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw TestFailure("the gateway did not become ready")
+        try await gateway.feed.status.testOnlyWait { $0.isReady }
+        let response = try await client.execute(HTTPClientRequest(url: baseURL + "/readyz"), timeout: .seconds(30))
+        guard response.status == .ok else { throw TestFailure("/readyz answered \(response.status) once the feed was ready") }
     }
 }
 
