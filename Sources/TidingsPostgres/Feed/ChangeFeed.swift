@@ -22,6 +22,8 @@ public final class ChangeFeed: Service {
 
     private let configuration: PostgresConnection.Configuration
     private let sink: any ChangeSink
+    /// The thread the feed's connections and tasks run on; its owner shuts it down after ``run()`` returns.
+    private let feedLoop: FeedEventLoop
     private let logger: Logger
     private let batchSize: Int
     private let pollInterval: Duration
@@ -44,11 +46,13 @@ public final class ChangeFeed: Service {
     public let status = FeedStatus()
 
     /// - Parameters:
+    ///   - feedLoop: the loop to run on, which must outlive ``run()``.
     ///   - pollInterval: how often to read the log without a wake-up: a safety net against a
     ///     lost notification and a liveness check of the connection.
     public init(
         configuration: PostgresConnection.Configuration,
         sink: any ChangeSink,
+        feedLoop: FeedEventLoop,
         logger: Logger,
         batchSize: Int = 1000,
         pollInterval: Duration = .seconds(5),
@@ -56,6 +60,7 @@ public final class ChangeFeed: Service {
     ) {
         self.configuration = configuration
         self.sink = sink
+        self.feedLoop = feedLoop
         self.logger = logger
         self.batchSize = batchSize
         self.pollInterval = pollInterval
@@ -105,7 +110,7 @@ public final class ChangeFeed: Service {
                 outcome.install(continuation)
                 // On the connection's loop: a wake-up, its read and the hand-over to the sink run
                 // on one thread, with no wait for a pool thread between them.
-                let worker = Task(executorPreference: FeedEventLoop.executor) {
+                let worker = Task(executorPreference: feedLoop.executor) {
                     do {
                         try await self.listenAndRead(attempt: attempt)
                         outcome.settle(.success(()))
@@ -132,7 +137,7 @@ public final class ChangeFeed: Service {
     private func listenAndRead(attempt: Int) async throws {
         let id = connectionCounter.wrappingAdd(1, ordering: .relaxed).newValue
         let connection = try await PostgresConnection.connect(
-            on: FeedEventLoop.eventLoop,
+            on: feedLoop.eventLoop,
             configuration: configuration,
             id: id,
             logger: logger
@@ -161,7 +166,7 @@ public final class ChangeFeed: Service {
             group.addTask {
                 do {
                     let connection = try await PostgresConnection.connect(
-                        on: FeedEventLoop.eventLoop,
+                        on: self.feedLoop.eventLoop,
                         configuration: self.configuration,
                         id: self.connectionCounter.wrappingAdd(1, ordering: .relaxed).newValue,
                         logger: self.logger

@@ -7,8 +7,26 @@ import TidingsCore
 /// On a loop shared with the streams, the next wake-up and read would wait behind the writes of
 /// the last delivery. The listeners' tasks prefer ``executor``, so a notification, the read it
 /// triggers and the hand-over to the hub run on this one thread, with no hop to a pool thread.
-public enum FeedEventLoop {
-    public static let eventLoop: any EventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
+///
+/// The gateway creates one and ends its thread with ``shutdown()`` once every service that runs
+/// on it has returned: a job handed to a loop that has shut down is dropped, and its task never
+/// resumes.
+public final class FeedEventLoop: Sendable {
+    private let group: MultiThreadedEventLoopGroup
+    public let eventLoop: any EventLoop
     /// Runs a task's jobs on ``eventLoop``.
-    public static let executor = EventLoopTaskExecutor(eventLoop: eventLoop)
+    public let executor: EventLoopTaskExecutor
+
+    /// Starts the loop's thread.
+    public init() {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        eventLoop = group.next()
+        executor = EventLoopTaskExecutor(eventLoop: eventLoop)
+    }
+
+    /// Closes what still runs on the loop and ends its thread. Call once, after the feed and the
+    /// channel listeners have returned.
+    public func shutdown() async throws {
+        try await group.shutdownGracefully()
+    }
 }

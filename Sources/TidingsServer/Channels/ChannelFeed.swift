@@ -15,13 +15,22 @@ struct ChannelFeed: Service {
     let channels: [ChannelSource]
     let configuration: PostgresConnection.Configuration
     let hub: Hub
+    /// The change feed's loop, which its owner shuts down after ``run()`` returns.
+    let feedLoop: FeedEventLoop
     let logger: Logger
     private let dropLog = DropLog(interval: .seconds(60))
 
-    init(channels: [ChannelSource], configuration: PostgresConnection.Configuration, hub: Hub, logger: Logger) {
+    init(
+        channels: [ChannelSource],
+        configuration: PostgresConnection.Configuration,
+        hub: Hub,
+        feedLoop: FeedEventLoop,
+        logger: Logger
+    ) {
         self.channels = channels
         self.configuration = configuration
         self.hub = hub
+        self.feedLoop = feedLoop
         self.logger = logger
     }
 
@@ -37,7 +46,7 @@ struct ChannelFeed: Service {
             let started = ContinuousClock.now
             do {
                 try await cancelWhenGracefulShutdown {
-                    try await withTaskExecutorPreference(FeedEventLoop.executor) { try await listen() }
+                    try await withTaskExecutorPreference(feedLoop.executor) { try await listen() }
                 }
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }
@@ -59,7 +68,7 @@ struct ChannelFeed: Service {
 
     private func listen() async throws {
         let connection = try await PostgresConnection.connect(
-            on: FeedEventLoop.eventLoop,
+            on: feedLoop.eventLoop,
             configuration: configuration,
             id: 0,
             logger: logger

@@ -9,19 +9,22 @@ import PostgresNIO
 import ServiceLifecycle
 import TidingsCore
 import TidingsPostgres
+import UnixSignals
 
 /// The whole gateway: the Postgres client, the change feed, the hub and the HTTP server, wired
 /// into one service group.
 ///
 /// Services start in order (Postgres client, feed, hub clock, server) and stop in reverse on
 /// SIGTERM/SIGINT: the server stops accepting and ends every stream, then the feed and the
-/// client close their connections.
+/// client close their connections, and last the feed's thread ends (``GatewayService``).
 public struct Gateway: Sendable {
     public let config: TidingsConfig
     let hub: Hub
     let feed: ChangeFeed
     let client: PostgresClient
     let application: Application<RouterResponder<GatewayRequestContext>>
+    /// The thread of the change feed and the channel listeners, created here and ended after them.
+    let feedLoop: FeedEventLoop
 
     /// Builds every part; reads the TLS files and keys now, so a bad file fails at startup.
     /// - Parameters:
@@ -49,13 +52,23 @@ public struct Gateway: Sendable {
         } catch {
             throw GatewayStartupError(.invalidDatabaseURL, "postgres.url: \(error)")
         }
-        let feed = ChangeFeed(configuration: connection, sink: hub, logger: logger)
         let verifier: TokenVerifier
         do {
             verifier = try await TokenVerifier.load(config.auth.jwt, logger: logger)
         } catch {
             throw GatewayStartupError(.invalidTokenKey, error.message)
         }
+        let server: HTTPServerBuilder
+        do {
+            server = try .gateway(tls: try config.tls.map { try ServerTLS.configuration($0) }, limits: config.limits)
+        } catch let error as GatewayStartupError {
+            throw error
+        } catch {
+            throw GatewayStartupError(.invalidTLSSetup, "tls: cannot set up TLS with HTTP/2: \(error)")
+        }
+        // Nothing below throws: the loop's thread starts only for a gateway that can run.
+        let feedLoop = FeedEventLoop()
+        let feed = ChangeFeed(configuration: connection, sink: hub, feedLoop: feedLoop, logger: logger)
         let router = Router(context: GatewayRequestContext.self)
         // Middleware applies only to routes registered after it.
         router.add(middleware: RequestLogMiddleware())
@@ -102,15 +115,7 @@ public struct Gateway: Sendable {
             .register(on: router)
         extraRoutes(router)
 
-        let server: HTTPServerBuilder
-        do {
-            server = try .gateway(tls: try config.tls.map { try ServerTLS.configuration($0) }, limits: config.limits)
-        } catch let error as GatewayStartupError {
-            throw error
-        } catch {
-            throw GatewayStartupError(.invalidTLSSetup, "tls: cannot set up TLS with HTTP/2: \(error)")
-        }
-        let channels = ChannelFeed(channels: config.channels, configuration: connection, hub: hub, logger: logger)
+        let channels = ChannelFeed(channels: config.channels, configuration: connection, hub: hub, feedLoop: feedLoop, logger: logger)
         let pruner = Pruner(client: client, settings: config.retention, logger: logger) { metrics.eventsPruned.increment(by: $0) }
         let clock = HubClock(hub: hub, heartbeat: config.stream.heartbeat, expiryResolution: .milliseconds(250))
         let optionalServices: [(any Service)?] = [verifier.remote, metricsServer]
@@ -127,6 +132,7 @@ public struct Gateway: Sendable {
         self.hub = hub
         self.feed = feed
         self.client = client
+        self.feedLoop = feedLoop
     }
 
     /// The capturer service of `capture.mode: logical`; nil in triggers mode.
@@ -144,9 +150,13 @@ public struct Gateway: Sendable {
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.
     public func run() async throws {
-        try await application.runService()
+        let group = ServiceGroup(
+            configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: application.logger)
+        )
+        try await group.run()
     }
 
     /// The gateway as one service, for callers that run their own group (tests, `tidings dev`).
-    public var service: some Service { application }
+    /// Run it once: its end ends the feed's thread.
+    public var service: some Service { GatewayService(application: application, feedLoop: feedLoop) }
 }
