@@ -244,27 +244,25 @@ public final class ChangeFeed: Service {
         while true {
             machine.withLock { $0.readStarted(attempt: attempt, at: .now) }
             let page = try await ChangeLog.page(after: cursor, limit: batchSize, on: connection, logger: logger)
-            if page.missedPruned(after: cursor) {
-                try deliver(through: page.prunedThrough, attempt: attempt)
-                let oldest = page.changes.first?.id ?? page.prunedThrough + 1
+            guard case .deliver(let reset, let readAgainAfter) = machine.withLock({ $0.pageRead(page, attempt: attempt, at: .now) })
+            else { throw ChangeFeedError.stalled }
+            if let reset {
                 logger.warning(
                     "change feed: retention pruned events before the feed read them; streams get tidings.reset",
-                    metadata: ["cursor": "\(cursor)", "oldest": "\(oldest)"]
+                    metadata: ["cursor": "\(reset.after)", "oldest": "\(reset.oldest)"]
                 )
-                sink.reset(after: cursor, oldest: oldest)
+                sink.reset(after: reset.after, oldest: reset.oldest)
                 status.update { $0.cursor = page.prunedThrough }
-                cursor = page.prunedThrough
             }
-            try hand(page.changes, attempt: attempt)
-            guard let last = page.changes.last else { return }
-            cursor = last.id
-            if !page.isFull { return }
+            hand(page.changes)
+            guard let readAgainAfter else { return }
+            cursor = readAgainAfter
         }
     }
 
-    /// Hands `changes`, which follow the cursor in id order, to the sink and moves the cursor past them.
-    private func hand(_ changes: [Change], attempt: Int) throws {
-        try deliver(through: changes.last?.id, attempt: attempt)
+    /// Hands `changes`, which follow the cursor in id order and which the state machine has moved
+    /// the cursor past, to the sink.
+    private func hand(_ changes: [Change]) {
         guard let last = changes.last else { return }
         sink.receive(changes)
         status.update {
@@ -275,8 +273,8 @@ public final class ChangeFeed: Service {
 }
 
 extension ChangeFeed {
-    /// Moves the cursor to `lastID` for a read of `attempt`; throws when the attempt was given up
-    /// on: its reads must not reach the sink.
+    /// Moves the cursor to `lastID` (the end of the log a fresh feed starts at) for `attempt`;
+    /// throws when the attempt was given up on: its reads must not reach the sink.
     fileprivate func deliver(through lastID: Int64?, attempt: Int) throws {
         guard machine.withLock({ $0.read(through: lastID, attempt: attempt, at: .now) }) == .deliver else {
             throw ChangeFeedError.stalled

@@ -1,3 +1,5 @@
+import TidingsCore
+
 /// The change feed's state as a value: where it is in its cycle (connecting, catching up, live,
 /// backing off), its cursor, which connection attempt may still deliver, and when that attempt
 /// last made progress.
@@ -29,6 +31,28 @@ public struct FeedStateMachine: Sendable {
         case deliver
         /// Drop it and end the attempt: it was given up on, and a newer one reads in its place.
         case discard
+    }
+
+    /// What to do with a page of the log that came back.
+    public enum Page: Sendable, Equatable {
+        /// Hand the page's events to the sink (the cursor has moved past them), first telling it
+        /// `tidings.reset` when `reset` is set; read again after `readAgainAfter` unless it is nil.
+        case deliver(reset: Reset?, readAgainAfter: Int64?)
+        /// Drop it and end the attempt: it was given up on, and a newer one reads in its place.
+        case discard
+    }
+
+    /// Retention pruned events the feed had not read: what the sink is told before what follows.
+    public struct Reset: Sendable, Equatable {
+        /// The cursor before the gap.
+        public var after: Int64
+        /// The smallest id still in the log (the next one to be drawn when none is).
+        public var oldest: Int64
+
+        public init(after: Int64, oldest: Int64) {
+            self.after = after
+            self.oldest = oldest
+        }
     }
 
     /// What the poll timer of a connection does when it fires.
@@ -125,6 +149,23 @@ public struct FeedStateMachine: Sendable {
         lastProgress = now
         if let lastID { advanced(to: lastID) }
         return .deliver
+    }
+
+    /// A page read after the cursor came back: whether to hand it over, whether the sink must
+    /// reset first (retention pruned past the cursor), and whether more follows at once.
+    public mutating func pageRead(_ page: ChangeLogPage, attempt: Int, at now: ContinuousClock.Instant) -> Page {
+        guard attempt == self.attempt else { return .discard }
+        readStartedAt = nil
+        lastProgress = now
+        let position = cursor ?? 0
+        var reset: Reset?
+        if page.missedPruned(after: position) {
+            reset = Reset(after: position, oldest: page.changes.first?.id ?? page.prunedThrough + 1)
+            advanced(to: page.prunedThrough)
+        }
+        guard let last = page.changes.last else { return .deliver(reset: reset, readAgainAfter: nil) }
+        advanced(to: last.id)
+        return .deliver(reset: reset, readAgainAfter: page.isFull ? last.id : nil)
     }
 
     /// Events up to `id` were handed to the sink (or, after pruning, can no longer be).

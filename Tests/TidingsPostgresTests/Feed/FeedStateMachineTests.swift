@@ -1,4 +1,6 @@
+import NIOCore
 import Testing
+import TidingsCore
 import TidingsPostgres
 import TidingsTestSupport
 
@@ -8,6 +10,53 @@ import TidingsTestSupport
 
     private func machine(cursor: Int64? = nil) -> FeedStateMachine {
         FeedStateMachine(cursor: cursor, queryTimeout: .seconds(10), stallLimit: .seconds(15))
+    }
+
+    private func page(_ ids: [Int64], prunedThrough: Int64 = 0, isFull: Bool = false) throws -> ChangeLogPage {
+        let changes = try ids.map { id in
+            Change(id: id, topics: [try Topic(validating: "chat/\(id)")], event: "message", data: ByteBuffer(string: "{}"), committedAt: 0)
+        }
+        return ChangeLogPage(changes: changes, prunedThrough: prunedThrough, isFull: isFull)
+    }
+
+    @Test("a full page moves the cursor past it and asks for another read after its last id; a short or empty one ends the read")
+    func pagesAndReadingOn() throws {
+        var feed = machine(cursor: 10)
+        let attempt = feed.attemptStarted(at: start)
+        _ = feed.listening()
+        #expect(feed.pageRead(try page([11, 12], isFull: true), attempt: attempt, at: start) == .deliver(reset: nil, readAgainAfter: 12))
+        #expect(feed.cursor == 12)
+        #expect(feed.pageRead(try page([13]), attempt: attempt, at: start) == .deliver(reset: nil, readAgainAfter: nil))
+        #expect(feed.pageRead(try page([]), attempt: attempt, at: start) == .deliver(reset: nil, readAgainAfter: nil))
+        #expect(feed.cursor == 13)
+    }
+
+    @Test("a page whose watermark passed the cursor resets the sink after the cursor, from the first retained id or past the watermark")
+    func prunedPastTheCursor() throws {
+        var feed = machine(cursor: 10)
+        let attempt = feed.attemptStarted(at: start)
+        _ = feed.listening()
+        #expect(
+            feed.pageRead(try page([21, 22], prunedThrough: 20), attempt: attempt, at: start)
+                == .deliver(reset: FeedStateMachine.Reset(after: 10, oldest: 21), readAgainAfter: nil)
+        )
+        #expect(feed.cursor == 22)
+        #expect(
+            feed.pageRead(try page([], prunedThrough: 30), attempt: attempt, at: start)
+                == .deliver(reset: FeedStateMachine.Reset(after: 22, oldest: 31), readAgainAfter: nil)
+        )
+        #expect(feed.cursor == 30)
+        #expect(feed.pageRead(try page([31], prunedThrough: 30), attempt: attempt, at: start) == .deliver(reset: nil, readAgainAfter: nil))
+    }
+
+    @Test("a page of an attempt given up on is discarded, cursor untouched, even when it would reset the sink")
+    func stalePagesAreDiscarded() throws {
+        var feed = machine(cursor: 10)
+        let first = feed.attemptStarted(at: start)
+        _ = feed.attemptStarted(at: start + .seconds(20))
+        #expect(feed.pageRead(try page([11], prunedThrough: 10), attempt: first, at: start + .seconds(21)) == .discard)
+        #expect(feed.pageRead(try page([], prunedThrough: 50), attempt: first, at: start + .seconds(21)) == .discard)
+        #expect(feed.cursor == 10)
     }
 
     @Test("a fresh feed finds the end of the log; a feed with a cursor reads the gap after it")
