@@ -244,7 +244,8 @@ public final class ChangeFeed: Service {
         while true {
             machine.withLock { $0.readStarted(attempt: attempt, at: .now) }
             let page = try await ChangeLog.page(after: cursor, limit: batchSize, on: connection, logger: logger)
-            guard case .deliver(let reset, let readAgainAfter) = machine.withLock({ $0.pageRead(page, attempt: attempt, at: .now) })
+            guard
+                case .deliver(let reset, let skip, let readAgainAfter) = machine.withLock({ $0.pageRead(page, attempt: attempt, at: .now) })
             else { throw ChangeFeedError.stalled }
             if let reset {
                 logger.warning(
@@ -254,7 +255,7 @@ public final class ChangeFeed: Service {
                 sink.reset(after: reset.after, oldest: reset.oldest)
                 status.update { $0.cursor = page.prunedThrough }
             }
-            hand(page.changes)
+            hand(page.changes.dropFirst(skip))
             guard let readAgainAfter else { return }
             cursor = readAgainAfter
         }
@@ -262,9 +263,9 @@ public final class ChangeFeed: Service {
 
     /// Hands `changes`, which follow the cursor in id order and which the state machine has moved
     /// the cursor past, to the sink.
-    private func hand(_ changes: [Change]) {
+    private func hand(_ changes: ArraySlice<Change>) {
         guard let last = changes.last else { return }
-        sink.receive(changes)
+        sink.receive(Array(changes))
         status.update {
             $0.cursor = last.id
             $0.eventsRead += changes.count

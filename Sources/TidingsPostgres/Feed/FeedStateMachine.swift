@@ -35,9 +35,11 @@ public struct FeedStateMachine: Sendable {
 
     /// What to do with a page of the log that came back.
     public enum Page: Sendable, Equatable {
-        /// Hand the page's events to the sink (the cursor has moved past them), first telling it
-        /// `tidings.reset` when `reset` is set; read again after `readAgainAfter` unless it is nil.
-        case deliver(reset: Reset?, readAgainAfter: Int64?)
+        /// Hand the page's events but the first `skip` to the sink (the cursor has moved past
+        /// them), first telling it `tidings.reset` when `reset` is set; read again after
+        /// `readAgainAfter` unless it is nil. The skipped events are at or below the cursor: they
+        /// reached the sink another way while the page was read.
+        case deliver(reset: Reset?, skip: Int, readAgainAfter: Int64?)
         /// Drop it and end the attempt: it was given up on, and a newer one reads in its place.
         case discard
     }
@@ -163,9 +165,11 @@ public struct FeedStateMachine: Sendable {
             reset = Reset(after: position, oldest: page.changes.first?.id ?? page.prunedThrough + 1)
             advanced(to: page.prunedThrough)
         }
-        guard let last = page.changes.last else { return .deliver(reset: reset, readAgainAfter: nil) }
-        advanced(to: last.id)
-        return .deliver(reset: reset, readAgainAfter: page.isFull ? last.id : nil)
+        guard let last = page.changes.last else { return .deliver(reset: reset, skip: 0, readAgainAfter: nil) }
+        let handed = cursor ?? .min
+        let skip = page.changes.prefix { $0.id <= handed }.count
+        if last.id > handed { advanced(to: last.id) }
+        return .deliver(reset: reset, skip: skip, readAgainAfter: page.isFull ? last.id : nil)
     }
 
     /// Events up to `id` were handed to the sink (or, after pruning, can no longer be).

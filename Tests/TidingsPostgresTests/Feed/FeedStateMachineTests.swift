@@ -24,10 +24,13 @@ import TidingsTestSupport
         var feed = machine(cursor: 10)
         let attempt = feed.attemptStarted(at: start)
         _ = feed.listening()
-        #expect(feed.pageRead(try page([11, 12], isFull: true), attempt: attempt, at: start) == .deliver(reset: nil, readAgainAfter: 12))
+        #expect(
+            feed.pageRead(try page([11, 12], isFull: true), attempt: attempt, at: start)
+                == .deliver(reset: nil, skip: 0, readAgainAfter: 12)
+        )
         #expect(feed.cursor == 12)
-        #expect(feed.pageRead(try page([13]), attempt: attempt, at: start) == .deliver(reset: nil, readAgainAfter: nil))
-        #expect(feed.pageRead(try page([]), attempt: attempt, at: start) == .deliver(reset: nil, readAgainAfter: nil))
+        #expect(feed.pageRead(try page([13]), attempt: attempt, at: start) == .deliver(reset: nil, skip: 0, readAgainAfter: nil))
+        #expect(feed.pageRead(try page([]), attempt: attempt, at: start) == .deliver(reset: nil, skip: 0, readAgainAfter: nil))
         #expect(feed.cursor == 13)
     }
 
@@ -38,15 +41,37 @@ import TidingsTestSupport
         _ = feed.listening()
         #expect(
             feed.pageRead(try page([21, 22], prunedThrough: 20), attempt: attempt, at: start)
-                == .deliver(reset: FeedStateMachine.Reset(after: 10, oldest: 21), readAgainAfter: nil)
+                == .deliver(reset: FeedStateMachine.Reset(after: 10, oldest: 21), skip: 0, readAgainAfter: nil)
         )
         #expect(feed.cursor == 22)
         #expect(
             feed.pageRead(try page([], prunedThrough: 30), attempt: attempt, at: start)
-                == .deliver(reset: FeedStateMachine.Reset(after: 22, oldest: 31), readAgainAfter: nil)
+                == .deliver(reset: FeedStateMachine.Reset(after: 22, oldest: 31), skip: 0, readAgainAfter: nil)
         )
         #expect(feed.cursor == 30)
-        #expect(feed.pageRead(try page([31], prunedThrough: 30), attempt: attempt, at: start) == .deliver(reset: nil, readAgainAfter: nil))
+        #expect(
+            feed.pageRead(try page([31], prunedThrough: 30), attempt: attempt, at: start)
+                == .deliver(reset: nil, skip: 0, readAgainAfter: nil)
+        )
+    }
+
+    @Test("events the cursor passed while the page was read are skipped, and the cursor never moves back")
+    func eventsHandedOverMeanwhileAreSkipped() throws {
+        var feed = machine(cursor: 10)
+        let attempt = feed.attemptStarted(at: start)
+        _ = feed.listening()
+        feed.advanced(to: 12)
+        #expect(
+            feed.pageRead(try page([11, 12, 13], isFull: true), attempt: attempt, at: start)
+                == .deliver(reset: nil, skip: 2, readAgainAfter: 13)
+        )
+        #expect(feed.cursor == 13)
+        feed.advanced(to: 20)
+        #expect(
+            feed.pageRead(try page([14, 15], isFull: true), attempt: attempt, at: start)
+                == .deliver(reset: nil, skip: 2, readAgainAfter: 15)
+        )
+        #expect(feed.cursor == 20)
     }
 
     @Test("a page of an attempt given up on is discarded, cursor untouched, even when it would reset the sink")
