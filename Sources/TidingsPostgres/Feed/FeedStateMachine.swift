@@ -172,6 +172,20 @@ public struct FeedStateMachine: Sendable {
         return .deliver(reset: reset, skip: skip, readAgainAfter: page.isFull ? last.id : nil)
     }
 
+    /// Events this gateway has just written to the log itself (the logical capturer's batch),
+    /// which followed id `previous` in the log: whether they may reach the sink without a read.
+    ///
+    /// - Returns: how many of the first `changes` to skip (the cursor passed them: a read
+    ///   brought them first), having moved the cursor past the rest; `nil` when nothing is
+    ///   handed over: the feed has no cursor yet, there is a gap between the cursor and
+    ///   `previous` (a read fills it, and brings these too), or all of them were read already.
+    public mutating func wrote(after previous: Int64, _ changes: [Change]) -> Int? {
+        guard let handed = cursor, previous <= handed, let last = changes.last, last.id > handed else { return nil }
+        let skip = changes.prefix { $0.id <= handed }.count
+        advanced(to: last.id)
+        return skip
+    }
+
     /// Events up to `id` were handed to the sink (or, after pruning, can no longer be).
     public mutating func advanced(to id: Int64) {
         precondition(cursor.map { id >= $0 } ?? true, "the change feed never moves backwards")

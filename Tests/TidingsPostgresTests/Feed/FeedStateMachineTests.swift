@@ -74,6 +74,21 @@ import TidingsTestSupport
         #expect(feed.cursor == 20)
     }
 
+    @Test("events the gateway wrote itself go to the sink without a read only when they follow the cursor, once each")
+    func eventsWrittenHere() throws {
+        var fresh = machine()
+        #expect(fresh.wrote(after: 0, try page([1, 2]).changes) == nil)
+        var feed = machine(cursor: 10)
+        #expect(feed.wrote(after: 11, try page([12, 13]).changes) == nil)
+        #expect(feed.cursor == 10)
+        #expect(feed.wrote(after: 10, try page([11, 12]).changes) == 0)
+        #expect(feed.cursor == 12)
+        #expect(feed.wrote(after: 10, try page([11, 12]).changes) == nil)
+        #expect(feed.wrote(after: 11, try page([12, 13, 14]).changes) == 1)
+        #expect(feed.cursor == 14)
+        #expect(feed.wrote(after: 14, []) == nil)
+    }
+
     @Test("a page of an attempt given up on is discarded, cursor untouched, even when it would reset the sink")
     func stalePagesAreDiscarded() throws {
         var feed = machine(cursor: 10)
