@@ -105,6 +105,24 @@ import TidingsPostgres
         #expect(last == 0)
     }
 
+    @Test(
+        "candidates are every event after the id without keys, and only those with a matching topic key with them",
+        .timeLimit(.minutes(1))
+    )
+    func candidatesByKey() async throws {
+        let url = try await Self.database("log_candidates", events: 5)
+        let (all, keyed, limited) = try await Self.withLog(url) { log in
+            (
+                try await log.candidates(after: 1, keys: nil, limit: 10).map(\.id),
+                try await log.candidates(after: 0, keys: ["chat/2", "chat/4"], limit: 10).map(\.id),
+                try await log.candidates(after: 2, keys: nil, limit: 2).map(\.id)
+            )
+        }
+        #expect(all == [2, 3, 4, 5])
+        #expect(keyed == [2, 4])
+        #expect(limited == [3, 4])
+    }
+
     @Test("a publish answers with the id it was logged under, and logs the envelope's data member", .timeLimit(.minutes(1)))
     func publishReturnsItsID() async throws {
         let url = try await Self.database("log_publish", events: 2)
