@@ -53,7 +53,7 @@ struct LogicalHarness {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         // listen(on:consume:) calls consume once LISTEN is acknowledged.
-                        try await listener.listen(on: ChangeFeed.wakeUpChannel) { wakeUps in
+                        try await listener.listen(on: ChangeLog.wakeUpChannel) { wakeUps in
                             if try await Self.logged(on: counter) >= count { return }
                             for try await _ in wakeUps {
                                 if try await Self.logged(on: counter) >= count { return }
