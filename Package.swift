@@ -6,13 +6,17 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// The product targets import their dependencies internally unless a public API exposes one
+// (`public import`), as Hummingbird and jwt-kit do.
+let productSwiftSettings = swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault")]
+
 let package = Package(
     name: "tidings",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tidings", targets: ["tidings"]),
+        // For the benchmarks (Benchmarks/Package.swift): topics, selectors, events and the hub.
         .library(name: "TidingsCore", targets: ["TidingsCore"]),
-        .library(name: "TidingsPostgres", targets: ["TidingsPostgres"]),
         .library(name: "TidingsServer", targets: ["TidingsServer"]),
     ],
     dependencies: [
@@ -43,7 +47,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: productSwiftSettings
         ),
         .target(
             name: "TidingsPostgres",
@@ -58,7 +62,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Migrations")],
-            swiftSettings: swiftSettings
+            swiftSettings: productSwiftSettings
         ),
         .target(
             name: "TidingsServer",
@@ -85,7 +89,7 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: productSwiftSettings
         ),
         .executableTarget(
             name: "tidings",
@@ -104,7 +108,7 @@ let package = Package(
             ],
             // The demo page and a copy of clients/js/tidings.js (ClientPackageTests keeps them identical).
             resources: [.copy("Resources/demo.html"), .copy("Resources/tidings.js")],
-            swiftSettings: swiftSettings
+            swiftSettings: productSwiftSettings
         ),
         // What the test targets share: throwaway databases, a gateway on a loopback port, HTTP,
         // SSE and token helpers. Only test targets depend on it; no product contains it.

@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// Runs a task's jobs on one event loop's thread.
 ///
@@ -10,14 +10,14 @@ import NIOCore
 /// of every stream on one loop share one wake-up. The change feed runs on its connection's loop,
 /// so a wake-up, the read it triggers and the fan-out of the rows happen on one thread, without
 /// waiting for a pool thread on a busy machine.
-public final class EventLoopTaskExecutor: TaskExecutor {
-    public let eventLoop: any EventLoop
+package final class EventLoopTaskExecutor: TaskExecutor {
+    package let eventLoop: any EventLoop
 
-    public init(eventLoop: any EventLoop) {
+    package init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
     }
 
-    public func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
         eventLoop.execute { job.runSynchronously(on: executor) }

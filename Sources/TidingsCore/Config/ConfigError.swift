@@ -6,9 +6,9 @@
 /// leaves them out. `key` is the dotted path of the value (`topics[1].table`, lists count from 0),
 /// empty for a YAML syntax error. ``code`` says what kind of mistake it is, for callers and tests
 /// that branch on it; the message never repeats a secret or a password.
-public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of mistake, stable across wording changes of the message.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    package struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case fileUnreadable, invalidYAML, emptyFile, wrongShape, unknownKey, missingKey, conflictingKeys
             case invalidValue, environmentVariable, internalError
@@ -18,42 +18,42 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         private init(_ base: Base) { self.base = base }
 
         /// The file does not exist, is a directory, cannot be read, or is not UTF-8.
-        public static let fileUnreadable = Self(.fileUnreadable)
+        package static let fileUnreadable = Self(.fileUnreadable)
         /// The text is not YAML, or a mapping repeats a key.
-        public static let invalidYAML = Self(.invalidYAML)
+        package static let invalidYAML = Self(.invalidYAML)
         /// The file holds no document (nothing, or comments only).
-        public static let emptyFile = Self(.emptyFile)
+        package static let emptyFile = Self(.emptyFile)
         /// A mapping, list or single value stands where another of them is expected.
-        public static let wrongShape = Self(.wrongShape)
+        package static let wrongShape = Self(.wrongShape)
         /// A key the section does not have (the fix suggests the nearest known one).
-        public static let unknownKey = Self(.unknownKey)
+        package static let unknownKey = Self(.unknownKey)
         /// A required key is absent or has no value.
-        public static let missingKey = Self(.missingKey)
+        package static let missingKey = Self(.missingKey)
         /// Keys that exclude each other are both set, or a key is set where it does not apply.
-        public static let conflictingKeys = Self(.conflictingKeys)
+        package static let conflictingKeys = Self(.conflictingKeys)
         /// A value the key does not accept: its syntax, its range, or a repeated list item.
-        public static let invalidValue = Self(.invalidValue)
+        package static let invalidValue = Self(.invalidValue)
         /// A `${NAME}` reference is malformed or names an unset environment variable.
-        public static let environmentVariable = Self(.environmentVariable)
+        package static let environmentVariable = Self(.environmentVariable)
         /// The loader could not build a configuration and found nothing to blame: a Tidings bug.
-        public static let internalError = Self(.internalError)
+        package static let internalError = Self(.internalError)
 
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
     }
 
-    public var code: Code
+    package var code: Code
     /// The config file as it was named to the loader.
-    public var file: String
-    public var line: Int
-    public var column: Int
+    package var file: String
+    package var line: Int
+    package var column: Int
     /// The dotted path of the offending key, e.g. `auth.jwt.secret` or `topics[0].events[2]`.
-    public var key: String
+    package var key: String
     /// What is wrong.
-    public var message: String
+    package var message: String
     /// What to write instead.
-    public var fix: String
+    package var fix: String
 
-    public init(_ code: Code, file: String, line: Int, column: Int, key: String, message: String, fix: String) {
+    package init(_ code: Code, file: String, line: Int, column: Int, key: String, message: String, fix: String) {
         self.code = code
         self.file = file
         self.line = line
@@ -63,7 +63,7 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         self.fix = fix
     }
 
-    public var description: String {
+    package var description: String {
         var text = line > 0 ? "\(file):\(line):\(column): " : "\(file): "
         if !key.isEmpty { text += "\(key): " }
         text += message

@@ -2,15 +2,15 @@
 ///
 /// The loader reports all problems at once, so that one run of `tidings check` lists everything
 /// to fix. Never empty when thrown.
-public struct ConfigErrors: Error, Sendable, Equatable, CustomStringConvertible {
-    public var errors: [ConfigError]
+package struct ConfigErrors: Error, Sendable, Equatable, CustomStringConvertible {
+    package var errors: [ConfigError]
 
-    public init(_ errors: [ConfigError]) {
+    package init(_ errors: [ConfigError]) {
         self.errors = errors
     }
 
     /// One error per line.
-    public var description: String {
+    package var description: String {
         errors.map(\.description).joined(separator: "\n")
     }
 }

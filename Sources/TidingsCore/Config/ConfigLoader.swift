@@ -8,11 +8,11 @@ import Yams
 /// every error keeps its line and column. All errors are collected before throwing, so
 /// `tidings check` shows the whole list at once. `${VAR}` in any value is replaced from
 /// `environment`; an unset variable is an error, never an empty string.
-public enum ConfigLoader {
+package enum ConfigLoader {
     /// Reads and validates the file at `path`.
     /// - Throws: ``ConfigErrors`` when the file cannot be read, is not YAML, or breaks a rule;
     ///   each error names the file, line, key and fix.
-    public static func load(
+    package static func load(
         path: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigErrors) -> TidingsConfig {
@@ -21,7 +21,7 @@ public enum ConfigLoader {
 
     /// Validates `yaml` as if read from `file`, which only names the source in errors.
     /// - Throws: ``ConfigErrors``, sorted by line.
-    public static func parse(yaml: String, file: String, environment: [String: String]) throws(ConfigErrors) -> TidingsConfig {
+    package static func parse(yaml: String, file: String, environment: [String: String]) throws(ConfigErrors) -> TidingsConfig {
         func failure(_ code: ConfigError.Code, line: Int, column: Int, _ message: String, fix: String) -> ConfigErrors {
             ConfigErrors([ConfigError(code, file: file, line: line, column: column, key: "", message: message, fix: fix)])
         }

@@ -4,7 +4,7 @@ extension ListenAddress {
     /// Port 0 is accepted and means "any free port", which tests use.
     /// - Throws: ``ValueSyntaxError`` when the host or port is missing, the port is out of
     ///   0...65535, an IPv6 address lacks brackets, or the text is a URL rather than an address.
-    public init(parsing text: String) throws(ValueSyntaxError) {
+    package init(parsing text: String) throws(ValueSyntaxError) {
         func failure(_ reason: String, _ fix: String = "write host:port, e.g. 0.0.0.0:8443 or [::1]:8443") -> ValueSyntaxError {
             ValueSyntaxError(.listenAddress, text: text, reason: reason, fix: fix)
         }

@@ -1,10 +1,10 @@
 /// SPEC §2 `metrics`: where `/metrics` is served.
-public struct MetricsSettings: Sendable, Equatable {
+package struct MetricsSettings: Sendable, Equatable {
     /// A separate plain-HTTP listener for `/metrics` (bind it to localhost or a private
     /// network); `nil` keeps `/metrics` on the main listener.
-    public var listen: ListenAddress?
+    package var listen: ListenAddress?
 
-    public init(listen: ListenAddress? = nil) {
+    package init(listen: ListenAddress? = nil) {
         self.listen = listen
     }
 }

@@ -2,38 +2,38 @@
 ///
 /// postgres-nio takes discrete settings, not URLs; this is the one place that reads them. Its
 /// description hides the password, so it is safe to log.
-public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
+package struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     /// How the connection uses TLS, as libpq's `sslmode` names it.
     ///
     /// `verify-ca` checks the server's certificate chain against `sslrootcert` (or the system's
     /// roots); `verify-full` also checks that it names the host. Only these two stop someone on
     /// the path from reading every change and injecting rows into the feed.
-    public enum SSLMode: String, Sendable, Equatable, CaseIterable {
+    package enum SSLMode: String, Sendable, Equatable, CaseIterable {
         case disable, allow, prefer, require
         case verifyCA = "verify-ca"
         case verifyFull = "verify-full"
     }
 
-    public var host: String
-    public var port: Int
-    public var user: String
-    public var password: String?
-    public var database: String
-    public var sslMode: SSLMode
+    package var host: String
+    package var port: Int
+    package var user: String
+    package var password: String?
+    package var database: String
+    package var sslMode: SSLMode
     /// `sslrootcert`: a PEM file of the certificate authorities `verify-ca`/`verify-full` trust;
     /// `nil` or `system` means the system's trust roots.
-    public var sslRootCert: String?
+    package var sslRootCert: String?
     /// `application_name`, shown in `pg_stat_activity`; `tidings` unless the URL names one.
-    public var applicationName: String = "tidings"
+    package var applicationName: String = "tidings"
     /// `connect_timeout`, in seconds; `nil` leaves postgres-nio's default (10 s).
-    public var connectTimeout: Int?
+    package var connectTimeout: Int?
     /// `options`, passed to the server as the startup parameter of that name (`-c name=value`).
-    public var options: String?
+    package var options: String?
     /// What the URL asked for that the gateway does not do, each with why: shown by `check`
     /// and logged by `serve`.
-    public var notes: [String] = []
+    package var notes: [String] = []
 
-    public init(host: String, port: Int = 5432, user: String, password: String? = nil, database: String, sslMode: SSLMode = .prefer) {
+    package init(host: String, port: Int = 5432, user: String, password: String? = nil, database: String, sslMode: SSLMode = .prefer) {
         self.host = host
         self.port = port
         self.user = user
@@ -44,7 +44,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses `text`.
     /// - Throws: ``PostgresURLError`` saying what part is wrong; never echoes the password.
-    public init(parsing text: String) throws(PostgresURLError) {
+    package init(parsing text: String) throws(PostgresURLError) {
         let scheme: Substring
         guard let schemeEnd = text.firstRange(of: "://") else {
             throw PostgresURLError(.malformed, "expected postgres://user:password@host:5432/database")
@@ -183,7 +183,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The URL with the password replaced by `***`.
-    public var description: String {
+    package var description: String {
         let credentials = password == nil ? user : "\(user):***"
         let shownHost = host.contains(":") ? "[\(host)]" : host
         return "postgres://\(credentials)@\(shownHost):\(port)/\(database)?sslmode=\(sslMode.rawValue)"
@@ -214,9 +214,9 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
 
 /// Why a Postgres URL was refused: a code and a message that names the part to fix. Never
 /// contains the password.
-public struct PostgresURLError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct PostgresURLError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of refusal, for callers that branch on it.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    package struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case malformed, unsupportedScheme, invalidPort, missingHost, invalidValue, unsupportedParameter, unreadableRootCertificate
         }
@@ -225,31 +225,31 @@ public struct PostgresURLError: Error, Sendable, Equatable, CustomStringConverti
         private init(_ base: Base) { self.base = base }
 
         /// Not a `postgres://` URL at all.
-        public static let malformed = Self(.malformed)
+        package static let malformed = Self(.malformed)
         /// A scheme other than `postgres://` or `postgresql://`.
-        public static let unsupportedScheme = Self(.unsupportedScheme)
+        package static let unsupportedScheme = Self(.unsupportedScheme)
         /// A port that is not a number from 1 to 65535.
-        public static let invalidPort = Self(.invalidPort)
+        package static let invalidPort = Self(.invalidPort)
         /// No host.
-        public static let missingHost = Self(.missingHost)
+        package static let missingHost = Self(.missingHost)
         /// A parameter the gateway takes, with a value it cannot use (`sslmode`, `connect_timeout`).
-        public static let invalidValue = Self(.invalidValue)
+        package static let invalidValue = Self(.invalidValue)
         /// A parameter the gateway does not take (client certificates, unknown names).
-        public static let unsupportedParameter = Self(.unsupportedParameter)
+        package static let unsupportedParameter = Self(.unsupportedParameter)
         /// `sslrootcert` names a file that cannot be read as PEM certificates.
-        public static let unreadableRootCertificate = Self(.unreadableRootCertificate)
+        package static let unreadableRootCertificate = Self(.unreadableRootCertificate)
 
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
     }
 
-    public let code: Code
+    package let code: Code
     /// What is wrong and what is accepted, e.g. `the port must be a number from 1 to 65535`.
-    public let message: String
+    package let message: String
 
     package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -3,7 +3,7 @@ extension TidingsConfig {
     /// templates, columns and old-row mode, every channel with its templates, then the public
     /// selectors and where the gateway listens. Plain text in file order, so two runs on the same
     /// config print the same lines; the Postgres password is never shown.
-    public func topicMapDescription() -> String {
+    package func topicMapDescription() -> String {
         var lines: [String] = []
         let tables = self.tables
         lines.append(tables.isEmpty ? "tables: none" : "tables:")

@@ -3,29 +3,29 @@
 /// Values here are already validated: listeners, selectors, templates and durations are in their
 /// parsed forms, so the rest of the gateway never re-checks them. ``ConfigLoader`` is the only
 /// producer; tests may build one by hand.
-public struct TidingsConfig: Sendable, Equatable {
+package struct TidingsConfig: Sendable, Equatable {
     /// Where the HTTP server binds, e.g. `0.0.0.0:8443`.
-    public var listen: ListenAddress
+    package var listen: ListenAddress
     /// `nil` means `tls: off`: plain HTTP behind a TLS-terminating proxy.
-    public var tls: TLSFiles?
-    public var postgres: PostgresSettings
-    public var auth: AuthSettings
-    public var cors: CORSSettings
+    package var tls: TLSFiles?
+    package var postgres: PostgresSettings
+    package var auth: AuthSettings
+    package var cors: CORSSettings
     /// Table captures and channel subscriptions, in file order.
-    public var topics: [TopicSource]
-    public var stream: StreamSettings
-    public var publish: PublishSettings
-    public var retention: RetentionSettings
+    package var topics: [TopicSource]
+    package var stream: StreamSettings
+    package var publish: PublishSettings
+    package var retention: RetentionSettings
     /// Event-loop threads that accept connections and write streams; `nil` (`threads: auto`):
     /// one fewer than the machine's cores, at least one, leaving a core to the change feed's
     /// thread, PostgreSQL and the kernel's network work.
-    public var threads: Int?
-    public var limits = LimitsSettings()
-    public var metrics = MetricsSettings()
+    package var threads: Int?
+    package var limits = LimitsSettings()
+    package var metrics = MetricsSettings()
     /// Triggers or logical capture, and the logical mode's slot and publication.
-    public var capture: CaptureSettings
+    package var capture: CaptureSettings
 
-    public init(
+    package init(
         listen: ListenAddress = .init(host: "0.0.0.0", port: 8443),
         tls: TLSFiles?,
         postgres: PostgresSettings,
@@ -52,52 +52,52 @@ public struct TidingsConfig: Sendable, Equatable {
     }
 
     /// The table captures only, in file order.
-    public var tables: [TableCapture] {
+    package var tables: [TableCapture] {
         topics.compactMap { if case .table(let capture) = $0 { capture } else { nil } }
     }
 
     /// The NOTIFY channel subscriptions only, in file order.
-    public var channels: [ChannelSource] {
+    package var channels: [ChannelSource] {
         topics.compactMap { if case .channel(let channel) = $0 { channel } else { nil } }
     }
 }
 
 /// A host and port to bind.
-public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
-    public init(host: String, port: Int) {
+package struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    package var host: String
+    package var port: Int
+    package init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// PEM files for the server's certificate chain and key.
-public struct TLSFiles: Sendable, Equatable {
-    public var certificate: String
-    public var key: String
-    public init(certificate: String, key: String) {
+package struct TLSFiles: Sendable, Equatable {
+    package var certificate: String
+    package var key: String
+    package init(certificate: String, key: String) {
         self.certificate = certificate
         self.key = key
     }
 }
 
 /// How to reach PostgreSQL.
-public struct PostgresSettings: Sendable, Equatable {
+package struct PostgresSettings: Sendable, Equatable {
     /// A `postgres://user:pass@host:port/db?sslmode=…` URL, already checked by ``PostgresURL``.
-    public var url: PostgresURL
-    public init(url: PostgresURL) { self.url = url }
+    package var url: PostgresURL
+    package init(url: PostgresURL) { self.url = url }
 }
 
 /// Token verification and the topics open to everyone.
-public struct AuthSettings: Sendable, Equatable {
-    public var jwt: JWTSettings
+package struct AuthSettings: Sendable, Equatable {
+    package var jwt: JWTSettings
     /// Selectors anyone may subscribe to without a token.
-    public var `public`: [Selector]
+    package var `public`: [Selector]
     /// Open `/events` streams allowed per token string; 0 means unlimited.
-    public var maxStreamsPerToken: Int
-    public init(jwt: JWTSettings, public: [Selector] = [], maxStreamsPerToken: Int = 0) {
+    package var maxStreamsPerToken: Int
+    package init(jwt: JWTSettings, public: [Selector] = [], maxStreamsPerToken: Int = 0) {
         self.jwt = jwt
         self.public = `public`
         self.maxStreamsPerToken = maxStreamsPerToken
@@ -105,7 +105,7 @@ public struct AuthSettings: Sendable, Equatable {
 }
 
 /// The signing algorithms a deployment may pin. Exactly one is accepted at a time.
-public enum JWTAlgorithmName: String, Sendable, Equatable, CaseIterable {
+package enum JWTAlgorithmName: String, Sendable, Equatable, CaseIterable {
     case hs256 = "HS256"
     case hs384 = "HS384"
     case hs512 = "HS512"
@@ -114,11 +114,11 @@ public enum JWTAlgorithmName: String, Sendable, Equatable, CaseIterable {
     case eddsa = "EdDSA"
 
     /// Whether the key is a shared secret (`secret:`) rather than a public key or JWKS.
-    public var isHMAC: Bool { self == .hs256 || self == .hs384 || self == .hs512 }
+    package var isHMAC: Bool { self == .hs256 || self == .hs384 || self == .hs512 }
 }
 
 /// Where the verification key comes from.
-public enum JWTKeySource: Sendable, Equatable {
+package enum JWTKeySource: Sendable, Equatable {
     /// The shared secret of an HS* algorithm.
     case secret(String)
     /// A PEM public key file (RS256, ES256, EdDSA).
@@ -131,18 +131,18 @@ public enum JWTKeySource: Sendable, Equatable {
 }
 
 /// The token rules of `auth.jwt` (docs/configuration.md).
-public struct JWTSettings: Sendable, Equatable {
-    public var algorithm: JWTAlgorithmName
-    public var key: JWTKeySource
-    public var issuer: String?
-    public var audience: String?
+package struct JWTSettings: Sendable, Equatable {
+    package var algorithm: JWTAlgorithmName
+    package var key: JWTKeySource
+    package var issuer: String?
+    package var audience: String?
     /// The claim that holds `subscribe` and `publish` selector lists.
-    public var claim: String
+    package var claim: String
     /// Clock skew allowed on `exp` and `nbf`.
-    public var leeway: Duration
+    package var leeway: Duration
     /// How often a `jwks_url` key set is fetched again.
-    public var jwksRefresh: Duration = .seconds(600)
-    public init(
+    package var jwksRefresh: Duration = .seconds(600)
+    package init(
         algorithm: JWTAlgorithmName = .hs256,
         key: JWTKeySource,
         issuer: String? = nil,
@@ -160,27 +160,27 @@ public struct JWTSettings: Sendable, Equatable {
 }
 
 /// Browser origins allowed to call the gateway with credentials.
-public struct CORSSettings: Sendable, Equatable {
-    public var origins: [String]
-    public init(origins: [String] = []) { self.origins = origins }
+package struct CORSSettings: Sendable, Equatable {
+    package var origins: [String]
+    package init(origins: [String] = []) { self.origins = origins }
 }
 
 /// One entry of `topics:`: a captured table or a plain NOTIFY channel.
-public enum TopicSource: Sendable, Equatable {
+package enum TopicSource: Sendable, Equatable {
     case table(TableCapture)
     case channel(ChannelSource)
 }
 
 /// The operations a capture can record: three per row, and `truncate` once per statement.
-public enum ChangeOperation: String, Sendable, Equatable, CaseIterable, Comparable {
+package enum ChangeOperation: String, Sendable, Equatable, CaseIterable, Comparable {
     case insert, update, delete, truncate
-    public static func < (lhs: Self, rhs: Self) -> Bool {
+    package static func < (lhs: Self, rhs: Self) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 }
 
 /// What of the old row an update or delete carries.
-public enum OldRowMode: String, Sendable, Equatable {
+package enum OldRowMode: String, Sendable, Equatable {
     /// The primary key columns only.
     case key
     /// Every captured column.
@@ -190,31 +190,31 @@ public enum OldRowMode: String, Sendable, Equatable {
 }
 
 /// A qualified table name, `schema.table`; `public` is assumed when the schema is left out.
-public struct TableName: Sendable, Hashable, CustomStringConvertible {
-    public var schema: String
-    public var name: String
-    public init(schema: String, name: String) {
+package struct TableName: Sendable, Hashable, CustomStringConvertible {
+    package var schema: String
+    package var name: String
+    package init(schema: String, name: String) {
         self.schema = schema
         self.name = name
     }
     /// `public.orders`.
-    public var description: String { "\(schema).\(name)" }
+    package var description: String { "\(schema).\(name)" }
     /// The event-name prefix: the schema is left out for `public` (`orders`, `audit.log`).
-    public var eventPrefix: String { schema == "public" ? name : "\(schema).\(name)" }
+    package var eventPrefix: String { schema == "public" ? name : "\(schema).\(name)" }
 }
 
 /// One captured table: which topics its rows publish to, and what each event carries.
-public struct TableCapture: Sendable, Equatable {
-    public var table: TableName
-    public var topics: [TopicTemplate]
+package struct TableCapture: Sendable, Equatable {
+    package var table: TableName
+    package var topics: [TopicTemplate]
     /// Operations to capture; all four by default.
-    public var events: [ChangeOperation]
+    package var events: [ChangeOperation]
     /// Columns carried in `new`/`old`; `nil` means all columns.
-    public var columns: [String]?
-    public var old: OldRowMode
+    package var columns: [String]?
+    package var old: OldRowMode
     /// The line of the entry in the config file, for errors found later (e.g. by `check --database`).
-    public var line: Int
-    public init(
+    package var line: Int
+    package init(
         table: TableName,
         topics: [TopicTemplate],
         events: [ChangeOperation] = ChangeOperation.allCases,
@@ -232,11 +232,11 @@ public struct TableCapture: Sendable, Equatable {
 }
 
 /// A plain NOTIFY channel whose JSON payloads are forwarded live (no id, no replay).
-public struct ChannelSource: Sendable, Equatable {
-    public var channel: String
-    public var topics: [TopicTemplate]
-    public var line: Int
-    public init(channel: String, topics: [TopicTemplate], line: Int = 0) {
+package struct ChannelSource: Sendable, Equatable {
+    package var channel: String
+    package var topics: [TopicTemplate]
+    package var line: Int
+    package init(channel: String, topics: [TopicTemplate], line: Int = 0) {
         self.channel = channel
         self.topics = topics
         self.line = line
@@ -244,14 +244,14 @@ public struct ChannelSource: Sendable, Equatable {
 }
 
 /// Settings of each `/events` stream.
-public struct StreamSettings: Sendable, Equatable {
-    public var heartbeat: Duration
+package struct StreamSettings: Sendable, Equatable {
+    package var heartbeat: Duration
     /// The `retry:` hint sent first on every stream.
-    public var retry: Duration
-    public var maxSelectors: Int
+    package var retry: Duration
+    package var maxSelectors: Int
     /// Events queued per subscriber before it is cut off.
-    public var buffer: Int
-    public init(heartbeat: Duration = .seconds(15), retry: Duration = .seconds(2), maxSelectors: Int = 32, buffer: Int = 1024) {
+    package var buffer: Int
+    package init(heartbeat: Duration = .seconds(15), retry: Duration = .seconds(2), maxSelectors: Int = 32, buffer: Int = 1024) {
         self.heartbeat = heartbeat
         self.retry = retry
         self.maxSelectors = maxSelectors
@@ -260,19 +260,19 @@ public struct StreamSettings: Sendable, Equatable {
 }
 
 /// Limits of `POST /publish`.
-public struct PublishSettings: Sendable, Equatable {
+package struct PublishSettings: Sendable, Equatable {
     /// Bodies larger than this many bytes get 413.
-    public var maxBody: Int
-    public init(maxBody: Int = 64 * 1024) { self.maxBody = maxBody }
+    package var maxBody: Int
+    package init(maxBody: Int = 64 * 1024) { self.maxBody = maxBody }
 }
 
 /// How long the change log keeps events.
-public struct RetentionSettings: Sendable, Equatable {
-    public var maxAge: Duration
+package struct RetentionSettings: Sendable, Equatable {
+    package var maxAge: Duration
     /// 0 means no cap.
-    public var maxEvents: Int
-    public var interval: Duration
-    public init(maxAge: Duration = .seconds(7 * 86_400), maxEvents: Int = 0, interval: Duration = .seconds(60)) {
+    package var maxEvents: Int
+    package var interval: Duration
+    package init(maxAge: Duration = .seconds(7 * 86_400), maxEvents: Int = 0, interval: Duration = .seconds(60)) {
         self.maxAge = maxAge
         self.maxEvents = maxEvents
         self.interval = interval

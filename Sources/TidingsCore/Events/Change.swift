@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// One committed event read from the change log: a row change, a TRUNCATE or a
 /// `tidings.publish()` call.

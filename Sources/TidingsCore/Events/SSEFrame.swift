@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// The bytes of Server-Sent Events, built once per event and shared by every stream.
 ///

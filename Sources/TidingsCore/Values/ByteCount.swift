@@ -3,7 +3,7 @@
 /// Binary units (`KiB`, `MiB`, `GiB`) are powers of 1024 and decimal units (`KB`, `MB`, `GB`) are
 /// powers of 1000, as the IEC defines them, so `64KB` is 64 000 bytes, not 65 536. Units are read
 /// without regard to case (`64kib`); a bare number, or one followed by `B`, counts bytes.
-public enum ByteCount {
+package enum ByteCount {
     /// The accepted units, smallest first; ``format(_:)`` tries them largest first.
     static let units: [(name: String, bytes: Int)] = [
         ("B", 1),
@@ -18,7 +18,7 @@ public enum ByteCount {
     /// Parses `text`, e.g. `64KiB`; blanks around and between number and unit are ignored.
     /// - Throws: ``ValueSyntaxError`` naming the accepted units when the number is missing,
     ///   negative or fractional, the unit is unknown, or the value does not fit an `Int`.
-    public static func parse(_ text: String) throws(ValueSyntaxError) -> Int {
+    package static func parse(_ text: String) throws(ValueSyntaxError) -> Int {
         let trimmed = text.filter { $0 != " " && $0 != "\t" && $0 != "_" }
         let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
         let unit = trimmed.dropFirst(digits.count).lowercased()
@@ -36,7 +36,7 @@ public enum ByteCount {
 
     /// `bytes` in the largest unit that divides it exactly: `64KiB` for 65 536, `64KB` for 64 000,
     /// `512` for 512. A binary unit is tried before the decimal unit of the same rank.
-    public static func format(_ bytes: Int) -> String {
+    package static func format(_ bytes: Int) -> String {
         guard bytes != 0 else { return "0" }
         for unit in units.dropFirst().reversed() where bytes % unit.bytes == 0 {
             return "\(bytes / unit.bytes)\(unit.name)"

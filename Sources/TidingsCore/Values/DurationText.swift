@@ -4,7 +4,7 @@
 /// One whole number and one unit; combinations such as `1h30m` are not accepted, so `90m` is how
 /// to write an hour and a half. ``format(_:)`` prints the largest unit that divides the duration
 /// exactly, so `parse(format(d)) == d` for every duration that is a whole number of milliseconds.
-public enum DurationText {
+package enum DurationText {
     /// The accepted units, smallest first, with their length in milliseconds.
     static let units: [(name: String, milliseconds: Int64)] = [
         ("ms", 1),
@@ -17,7 +17,7 @@ public enum DurationText {
     /// Parses `text`, e.g. `15s`; blanks around and between number and unit are ignored.
     /// - Throws: ``ValueSyntaxError`` naming the accepted units when the number or the unit is
     ///   missing, the unit is unknown, the number is negative or fractional, or the value overflows.
-    public static func parse(_ text: String) throws(ValueSyntaxError) -> Duration {
+    package static func parse(_ text: String) throws(ValueSyntaxError) -> Duration {
         let trimmed = text.filter { $0 != " " && $0 != "\t" }
         let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
         let unit = trimmed.dropFirst(digits.count)
@@ -47,7 +47,7 @@ public enum DurationText {
     ///
     /// A duration that is not a whole number of milliseconds falls back to Swift's own
     /// description (`0.0005 seconds`), which ``parse(_:)`` does not read back.
-    public static func format(_ duration: Duration) -> String {
+    package static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let attosecondsPerMillisecond: Int64 = 1_000_000_000_000_000
         guard attoseconds % attosecondsPerMillisecond == 0 else { return duration.description }

@@ -2,9 +2,9 @@
 ///
 /// The config loader turns it into a ``ConfigError`` at the value's line; `reason` says what is
 /// wrong (and lists what is accepted) and `fix` says what to write instead. Both are safe to show.
-public struct ValueSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct ValueSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of value was refused.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    package struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case duration, byteCount, listenAddress
         }
@@ -13,22 +13,22 @@ public struct ValueSyntaxError: Error, Sendable, Equatable, CustomStringConverti
         private init(_ base: Base) { self.base = base }
 
         /// A duration (`15s`, `500ms`, `7d`).
-        public static let duration = Self(.duration)
+        package static let duration = Self(.duration)
         /// A byte count (`512`, `64KiB`, `1MiB`).
-        public static let byteCount = Self(.byteCount)
+        package static let byteCount = Self(.byteCount)
         /// A listen address (`0.0.0.0:8443`, `[::1]:8443`).
-        public static let listenAddress = Self(.listenAddress)
+        package static let listenAddress = Self(.listenAddress)
 
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
     }
 
-    public let code: Code
+    package let code: Code
     /// The text that was refused.
-    public let text: String
+    package let text: String
     /// What is wrong with it.
-    public let reason: String
+    package let reason: String
     /// What to write instead.
-    public let fix: String
+    package let fix: String
 
     package init(_ code: Code, text: String, reason: String, fix: String) {
         self.code = code
@@ -37,5 +37,5 @@ public struct ValueSyntaxError: Error, Sendable, Equatable, CustomStringConverti
         self.fix = fix
     }
 
-    public var description: String { "'\(text)': \(reason) — \(fix)" }
+    package var description: String { "'\(text)': \(reason) — \(fix)" }
 }

@@ -1,4 +1,4 @@
-import TidingsCore
+package import TidingsCore
 
 /// The generated SQL of one table's capture: its event builder (``EventBuilder``), its trigger
 /// function and its triggers. Pure text, so it can be compared and hashed without a database.

@@ -1,6 +1,6 @@
 import Logging
-import PostgresNIO
-import TidingsCore
+package import PostgresNIO
+package import TidingsCore
 
 /// Brings the capture triggers in line with the config, inside the migrator's transaction:
 /// installs missing ones, replaces changed ones, drops those of tables the config no longer

@@ -1,5 +1,5 @@
 import Logging
-import PostgresNIO
+package import PostgresNIO
 import ServiceLifecycle
 
 /// Reports the problems capture met in the application's transactions (a column gone, a value
@@ -10,13 +10,13 @@ import ServiceLifecycle
 /// grew, logs one warning naming its problems and passes the growth to `onProblems` (the metrics'
 /// `tidings_capture_problems_total{table}`): at most one log line per table per interval. A
 /// failed read is retried at the next interval.
-public struct CaptureProblemWatch: Service {
+package struct CaptureProblemWatch: Service {
     let client: PostgresClient
     let logger: Logger
     let interval: Duration
     let onProblems: @Sendable (_ table: String, _ count: Int) -> Void
 
-    public init(
+    package init(
         client: PostgresClient,
         logger: Logger,
         interval: Duration = .seconds(60),
@@ -28,7 +28,7 @@ public struct CaptureProblemWatch: Service {
         self.onProblems = onProblems
     }
 
-    public func run() async throws {
+    package func run() async throws {
         var seen: [String: Int64] = [:]
         var first = true
         while !Task.isShuttingDownGracefully {

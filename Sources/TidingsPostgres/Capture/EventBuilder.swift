@@ -1,4 +1,4 @@
-import TidingsCore
+package import TidingsCore
 
 /// The generated SQL function that turns one row change of a captured table into its event's
 /// values: `tidings."event_<table>"(op text, old_row anyelement, new_row anyelement)` returning

@@ -1,6 +1,6 @@
 import Logging
-import PostgresNIO
-import TidingsCore
+package import PostgresNIO
+package import TidingsCore
 
 /// Brings the database in line with `capture.mode: logical`, inside the migrator's transaction,
 /// after ``CaptureInstaller`` has installed each table's event builder without triggers: each

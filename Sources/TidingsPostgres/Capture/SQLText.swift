@@ -1,4 +1,4 @@
-import TidingsCore
+package import TidingsCore
 
 /// Quoting for the SQL the migrator generates. Every name and literal from the config or the
 /// catalog goes through here, so no value can change the shape of a statement.

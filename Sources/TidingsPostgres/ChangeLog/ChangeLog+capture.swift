@@ -1,5 +1,5 @@
 import Logging
-import PostgresNIO
+package import PostgresNIO
 
 extension ChangeLog {
     /// Records, as `migrate` installs trigger capture, that the log is fed by the triggers: from

@@ -9,7 +9,7 @@ extension ChangeLog {
     ///   - topics: already validated topics.
     ///   - envelope: a JSON object whose `data` member is the event's data; PostgreSQL takes it
     ///     out as `jsonb`, so the JSON a client sent is never re-encoded by the gateway.
-    public func publish(topics: [String], event: String, envelope: String) async throws -> Int64 {
+    package func publish(topics: [String], event: String, envelope: String) async throws -> Int64 {
         let log = self
         return try await client.withConnection { connection in
             // Autocommit: the deferred outbox trigger logs the event as the statement commits.
@@ -21,7 +21,7 @@ extension ChangeLog {
     /// ``publish(topics:event:envelope:)`` at most once per `key`: the publish and the key's row
     /// commit in one transaction, and the key's primary key makes a concurrent repeat wait for
     /// the first one and then roll back (`Migrations/0006_publish_keys.sql`).
-    public func publish(topics: [String], event: String, envelope: String, key: PublishKey) async throws -> PublishOutcome {
+    package func publish(topics: [String], event: String, envelope: String, key: PublishKey) async throws -> PublishOutcome {
         let log = self
         let statement = Self.publishStatement(topics: topics, event: event, envelope: envelope)
         return try await client.withConnection { connection in

@@ -1,13 +1,13 @@
 import Logging
 import NIOCore
-import PostgresNIO
-import TidingsCore
+package import PostgresNIO
+package import TidingsCore
 
 extension ChangeLog {
     /// Events with `after < id <= through` in id order, at most `limit` and at most `maxBytes` of
     /// data (always at least one event), with the retention watermark read in the same snapshot:
     /// a stream's replay.
-    public func page(after: Int64, through: Int64 = .max, limit: Int, maxBytes: Int = maxPageBytes) async throws -> ChangeLogPage {
+    package func page(after: Int64, through: Int64 = .max, limit: Int, maxBytes: Int = maxPageBytes) async throws -> ChangeLogPage {
         let (client, logger) = (client, logger)
         return try await Self.page(after: after, through: through, limit: limit, maxBytes: maxBytes) {
             try await client.query($0, logger: logger)
@@ -15,7 +15,7 @@ extension ChangeLog {
     }
 
     /// ``page(after:through:limit:maxBytes:)`` on a connection of the caller's: the change feed's.
-    public static func page(
+    package static func page(
         after: Int64,
         through: Int64 = .max,
         limit: Int,
@@ -31,13 +31,13 @@ extension ChangeLog {
     /// Events after `after` with a topic key among `keys` (all events when `keys` is `nil`), at
     /// most `limit`, in id order: the candidates of a topic-filtered read (``TopicKeys``), which
     /// the caller's grant then filters (`/changes`).
-    public func candidates(after: Int64, keys: [String]?, limit: Int) async throws -> [Change] {
+    package func candidates(after: Int64, keys: [String]?, limit: Int) async throws -> [Change] {
         let rows = try await client.query(Self.candidatesQuery(after: after, keys: keys, limit: limit), logger: logger)
         return try await Self.decodeCandidates(rows)
     }
 
     /// ``candidates(after:keys:limit:)`` on a connection of the caller's.
-    public static func candidates(
+    package static func candidates(
         after: Int64,
         keys: [String]?,
         limit: Int,
@@ -48,7 +48,7 @@ extension ChangeLog {
     }
 
     /// The largest id in the log, 0 when it is empty: where a fresh feed starts.
-    public static func lastID(on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+    package static func lastID(on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
         var last: Int64 = 0
         for try await id in try await connection.query("SELECT coalesce(max(id), 0)::int8 FROM tidings.changes", logger: logger)
             .decode(Int64.self)

@@ -1,8 +1,8 @@
 /// Why a statement on the change log did not give what it promises, when PostgreSQL itself
 /// raised no error. Its description is safe to show a client.
-public struct ChangeLogError: Error, Sendable, CustomStringConvertible {
+package struct ChangeLogError: Error, Sendable, CustomStringConvertible {
     /// The kind of failure, to branch on.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    package struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case publishedIDUnread
         }
@@ -11,19 +11,19 @@ public struct ChangeLogError: Error, Sendable, CustomStringConvertible {
         private init(_ base: Base) { self.base = base }
 
         /// A publish committed, but reading the id it was given returned nothing.
-        public static let publishedIDUnread = Self(.publishedIDUnread)
+        package static let publishedIDUnread = Self(.publishedIDUnread)
 
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
     }
 
-    public let code: Code
+    package let code: Code
     /// What happened, without any value from the request.
-    public let message: String
+    package let message: String
 
     init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

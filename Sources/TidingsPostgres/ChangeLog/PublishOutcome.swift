@@ -1,5 +1,5 @@
 /// What became of a publish under a ``PublishKey`` (``ChangeLog/publish(topics:event:envelope:key:)``).
-public enum PublishOutcome: Sendable, Equatable {
+package enum PublishOutcome: Sendable, Equatable {
     /// Published now, with this id.
     case published(Int64)
     /// Published earlier under this key with the same body, with this id (nil when that id could

@@ -1,7 +1,7 @@
 import Foundation
-import Logging
+package import Logging
 import PostgresNIO
-import TidingsCore
+package import TidingsCore
 
 #if canImport(Glibc)
 import Glibc

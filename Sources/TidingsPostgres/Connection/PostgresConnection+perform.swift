@@ -1,5 +1,5 @@
 import Logging
-import PostgresNIO
+package import PostgresNIO
 
 extension PostgresConnection {
     /// Runs `query` and reads its result to the end.

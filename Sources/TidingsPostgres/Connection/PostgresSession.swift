@@ -1,6 +1,6 @@
-import Logging
-import PostgresNIO
-import TidingsCore
+package import Logging
+package import PostgresNIO
+package import TidingsCore
 
 /// One short-lived connection for one job (migrate, check, create a database), closed afterwards
 /// whatever happens.

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOSSL
-import PostgresNIO
-import TidingsCore
+package import PostgresNIO
+package import TidingsCore
 
 extension PostgresURL {
     /// The pool configuration for this URL, for a `PostgresClient`.
@@ -12,7 +12,7 @@ extension PostgresURL {
     /// `verify-ca` checks the chain against `sslrootcert` (or the system's roots) and
     /// `verify-full` also the host name.
     /// - Throws: ``PostgresURLError`` when `sslrootcert` cannot be read.
-    public func clientConfiguration() throws(PostgresURLError) -> PostgresClient.Configuration {
+    package func clientConfiguration() throws(PostgresURLError) -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
         switch sslMode {
         case .disable: tls = .disable
@@ -37,7 +37,7 @@ extension PostgresURL {
     ///
     /// > Warning: builds an `NIOSSLContext` unless `sslmode=disable`, which is expensive: call it
     /// > once per connection you open, not per query.
-    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+    package func connectionConfiguration() throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS
         switch sslMode {
         case .disable: tls = .disable

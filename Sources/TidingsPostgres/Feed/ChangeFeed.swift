@@ -1,6 +1,6 @@
 import Logging
 import NIOCore
-import PostgresNIO
+package import PostgresNIO
 import ServiceLifecycle
 import Synchronization
 import TidingsCore
@@ -16,7 +16,7 @@ import TidingsCore
 /// events the feed had not read yet, the sink is told to reset before the events that follow.
 ///
 /// Returning from ``run()`` happens only on graceful shutdown or cancellation.
-public final class ChangeFeed: Service {
+package final class ChangeFeed: Service {
     private let configuration: PostgresConnection.Configuration
     private let sink: any ChangeSink
     /// The thread the feed's connections and tasks run on; its owner shuts it down after ``run()`` returns.
@@ -28,13 +28,13 @@ public final class ChangeFeed: Service {
     private let machine: Mutex<FeedStateMachine>
     private let connectionCounter = Atomic<Int>(0)
     /// Readiness, cursor and counters for `/readyz` and the metrics.
-    public let status = FeedStatus()
+    package let status = FeedStatus()
 
     /// - Parameters:
     ///   - feedLoop: the loop to run on, which must outlive ``run()``.
     ///   - pollInterval: how often to read the log without a wake-up: a safety net against a
     ///     lost notification and a liveness check of the connection.
-    public init(
+    package init(
         configuration: PostgresConnection.Configuration,
         sink: any ChangeSink,
         feedLoop: FeedEventLoop,
@@ -58,7 +58,7 @@ public final class ChangeFeed: Service {
         )
     }
 
-    public func run() async throws {
+    package func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown { try await self.attemptWithWatchdog() }
@@ -338,8 +338,8 @@ private final class AttemptOutcome: Sendable {
 }
 
 /// Why the change feed dropped its connection; it reconnects by itself.
-public struct ChangeFeedError: Error, Sendable, CustomStringConvertible {
-    public let description: String
+package struct ChangeFeedError: Error, Sendable, CustomStringConvertible {
+    package let description: String
     static let notificationsEnded = ChangeFeedError(description: "the notification stream ended")
     static let queryTimedOut = ChangeFeedError(description: "a read of the change log did not answer in time")
     static let stalled = ChangeFeedError(description: "the connection made no progress; giving up on it")

@@ -1,4 +1,4 @@
-import TidingsCore
+public import TidingsCore
 
 /// Where the ``ChangeFeed`` hands the events it reads, in id order.
 ///

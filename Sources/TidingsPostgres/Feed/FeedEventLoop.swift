@@ -1,6 +1,6 @@
-import NIOCore
+package import NIOCore
 import NIOPosix
-import TidingsCore
+package import TidingsCore
 
 /// The event loop the gateway's PostgreSQL listeners run on, apart from the streams' loops.
 ///
@@ -11,14 +11,14 @@ import TidingsCore
 /// The gateway creates one and ends its thread with ``shutdown()`` once every service that runs
 /// on it has returned: a job handed to a loop that has shut down is dropped, and its task never
 /// resumes.
-public final class FeedEventLoop: Sendable {
+package final class FeedEventLoop: Sendable {
     private let group: MultiThreadedEventLoopGroup
-    public let eventLoop: any EventLoop
+    package let eventLoop: any EventLoop
     /// Runs a task's jobs on ``eventLoop``.
-    public let executor: EventLoopTaskExecutor
+    package let executor: EventLoopTaskExecutor
 
     /// Starts the loop's thread.
-    public init() {
+    package init() {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         eventLoop = group.next()
         executor = EventLoopTaskExecutor(eventLoop: eventLoop)
@@ -26,7 +26,7 @@ public final class FeedEventLoop: Sendable {
 
     /// Closes what still runs on the loop and ends its thread. Call once, after the feed and the
     /// channel listeners have returned.
-    public func shutdown() async throws {
+    package func shutdown() async throws {
         try await group.shutdownGracefully()
     }
 }

@@ -4,28 +4,28 @@ import TidingsCore
 ///
 /// Ready means the listener is connected and has caught up with the log once since it
 /// (re)connected: from then on every committed event reaches the sink within a wake-up.
-public final class FeedStatus: Sendable {
+package final class FeedStatus: Sendable {
     /// A copy of the status at one moment.
-    public struct Snapshot: Sendable, Equatable {
-        public var connected = false
-        public var caughtUp = false
+    package struct Snapshot: Sendable, Equatable {
+        package var connected = false
+        package var caughtUp = false
         /// The last id handed to the sink, `nil` before the feed has started.
-        public var cursor: Int64?
-        public var reconnects = 0
-        public var eventsRead = 0
+        package var cursor: Int64?
+        package var reconnects = 0
+        package var eventsRead = 0
         /// Reads of the log that wake-ups asked for. Polls and the catch-up after LISTEN are not counted.
-        public var readsOnWakeUp = 0
+        package var readsOnWakeUp = 0
         /// `pg_notification_queue_usage()` at the last poll: the share of PostgreSQL's NOTIFY queue
         /// in use. Near 1, every NOTIFY-ing commit (the application's too) fails.
-        public var notificationQueueUsage = 0.0
-        public var isReady: Bool { connected && caughtUp }
+        package var notificationQueueUsage = 0.0
+        package var isReady: Bool { connected && caughtUp }
     }
 
     private let state = WatchedValue(Snapshot())
 
-    public init() {}
+    package init() {}
 
-    public var snapshot: Snapshot { state.value }
+    package var snapshot: Snapshot { state.value }
 
     func update(_ change: (inout Snapshot) -> Void) {
         state.update(change)

@@ -1,4 +1,4 @@
-import TidingsCore
+package import TidingsCore
 
 /// The topic keys a set of selectors looks up in the change log's GIN index
 /// (`tidings.topic_keys`, see `Migrations/0002_topic_index_and_retention.sql`).
@@ -6,8 +6,8 @@ import TidingsCore
 /// The keys find a superset of the matching events; callers still match each event's topics
 /// against the selectors. `nil` means some selector has no literal prefix (`**`, `*/x`): the
 /// read then walks the log by id, which is what the planner would choose anyway.
-public enum TopicKeys {
-    public static func keys(for selectors: [Selector]) -> [String]? {
+package enum TopicKeys {
+    package static func keys(for selectors: [Selector]) -> [String]? {
         // Keyed by bytes: `Set<String>` would merge canonically equivalent keys that PostgreSQL
         // keeps apart.
         var keys: [[UInt8]: String] = [:]

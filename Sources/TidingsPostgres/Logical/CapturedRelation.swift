@@ -1,4 +1,4 @@
-import TidingsCore
+package import TidingsCore
 
 /// A table as the capturer converts its rows: the columns the WAL sends (``PgOutputMessage/Relation``)
 /// mapped onto the table's current columns, so that a record literal of the table's type can be

@@ -1,7 +1,7 @@
 import CLibPQ
 import Foundation
-import NIOCore
-import TidingsCore
+package import NIOCore
+package import TidingsCore
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+package import Logging
 import ServiceLifecycle
 
 /// Logical capture as a service of the gateway (`capture.mode: logical`): runs the

@@ -1,4 +1,4 @@
-import TidingsCore
+package import TidingsCore
 
 /// What the logical capturer needs from the config: where to connect, which slot and
 /// publication to read, and how each captured table's events are built.

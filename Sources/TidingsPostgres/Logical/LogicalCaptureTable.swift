@@ -1,4 +1,4 @@
-import TidingsCore
+package import TidingsCore
 
 /// One captured table as the logical capturer needs it: the event builder that `migrate`
 /// installed for it (the same function a trigger calls, ``EventBuilder``) and the operations the

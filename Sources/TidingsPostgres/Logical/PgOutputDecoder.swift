@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// Decodes `pgoutput` messages (protocol version 1) from the bytes of an XLogData payload.
 /// Pure: no socket, so every message kind is tested from byte fixtures.

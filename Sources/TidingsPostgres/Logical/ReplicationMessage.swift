@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// The streaming replication protocol's own messages inside CopyBoth: the server's XLogData and
 /// keepalives, and the standby status update the client sends back.

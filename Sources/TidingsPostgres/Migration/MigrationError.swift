@@ -2,9 +2,9 @@
 ///
 /// Its description is meant for the operator: it names the migration file and statement, or the
 /// config line, and carries the server's message. It never contains a password.
-public struct MigrationError: Error, Sendable, CustomStringConvertible {
+package struct MigrationError: Error, Sendable, CustomStringConvertible {
     /// The kind of failure, for callers that map it to an exit code.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    package struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case connectionFailed, migrationFilesUnreadable, migrationFailed, schemaMismatch, captureFailed
         }
@@ -13,24 +13,24 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
         private init(_ base: Base) { self.base = base }
 
         /// The server could not be reached or refused the login.
-        public static let connectionFailed = Self(.connectionFailed)
+        package static let connectionFailed = Self(.connectionFailed)
         /// The bundled (or given) migration files could not be found or read.
-        public static let migrationFilesUnreadable = Self(.migrationFilesUnreadable)
+        package static let migrationFilesUnreadable = Self(.migrationFilesUnreadable)
         /// A statement of a migration file failed; the whole run was rolled back.
-        public static let migrationFailed = Self(.migrationFailed)
+        package static let migrationFailed = Self(.migrationFailed)
         /// The config names tables or columns the database does not have; see ``MigrationError/problems``.
-        public static let schemaMismatch = Self(.schemaMismatch)
+        package static let schemaMismatch = Self(.schemaMismatch)
         /// Installing or removing a capture trigger failed; the whole run was rolled back.
-        public static let captureFailed = Self(.captureFailed)
+        package static let captureFailed = Self(.captureFailed)
 
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
     }
 
-    public let code: Code
+    package let code: Code
     /// The full message, e.g. `Migrations/0002_x.sql, statement 3 (line 12): syntax error at or near "TABL" (SQLSTATE 42601)`.
-    public let message: String
+    package let message: String
     /// Every config-versus-catalog problem found, for ``Code/schemaMismatch``.
-    public let problems: [SchemaProblem]
+    package let problems: [SchemaProblem]
 
     package init(_ code: Code, _ message: String, problems: [SchemaProblem] = []) {
         self.code = code
@@ -38,5 +38,5 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
         self.problems = problems
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -1,23 +1,23 @@
-import TidingsCore
+package import TidingsCore
 
 /// What one `tidings migrate` run changed, for the command to print and tests to check.
 ///
 /// A second run with the same config reports nothing applied, installed, updated or removed.
-public struct MigrationReport: Sendable, Equatable {
+package struct MigrationReport: Sendable, Equatable {
     /// Versions of the migration files applied by this run, in order.
-    public var appliedMigrations: [String]
+    package var appliedMigrations: [String]
     /// Tables whose capture trigger was created by this run.
-    public var installedCaptures: [TableName]
+    package var installedCaptures: [TableName]
     /// Tables whose capture trigger was replaced because the config (or the table's primary key) changed.
-    public var updatedCaptures: [TableName]
+    package var updatedCaptures: [TableName]
     /// Tables whose capture trigger was already up to date.
-    public var unchangedCaptures: [TableName]
+    package var unchangedCaptures: [TableName]
     /// Tables no longer in the config whose trigger and function were dropped.
-    public var removedCaptures: [TableName]
+    package var removedCaptures: [TableName]
     /// Logical capture's changes: the slot, the publication, replica identities.
-    public var notes: [String] = []
+    package var notes: [String] = []
 
-    public init(
+    package init(
         appliedMigrations: [String] = [],
         installedCaptures: [TableName] = [],
         updatedCaptures: [TableName] = [],
@@ -32,7 +32,7 @@ public struct MigrationReport: Sendable, Equatable {
     }
 
     /// Whether the run changed nothing in the database.
-    public var changedNothing: Bool {
+    package var changedNothing: Bool {
         appliedMigrations.isEmpty && installedCaptures.isEmpty && updatedCaptures.isEmpty && removedCaptures.isEmpty
             && notes.isEmpty
     }

@@ -7,7 +7,7 @@ import Foundation
 /// in the resource bundle beside the executable (`tidings_TidingsPostgres.resources/Migrations`);
 /// in the source tree the binary was built from. A deployment that has neither the bundle nor the
 /// sources sets `TIDINGS_MIGRATIONS_DIR`.
-public struct MigrationSource: Sendable {
+package struct MigrationSource: Sendable {
     private let load: @Sendable () throws -> [MigrationFile]
 
     private init(_ load: @escaping @Sendable () throws -> [MigrationFile]) {
@@ -16,28 +16,28 @@ public struct MigrationSource: Sendable {
 
     /// The files, sorted by name.
     /// - Throws: ``MigrationError`` with code ``MigrationError/Code/migrationFilesUnreadable``.
-    public func files() throws -> [MigrationFile] {
+    package func files() throws -> [MigrationFile] {
         try load().sorted { $0.name < $1.name }
     }
 
     /// The `*.sql` files of `path`.
-    public static func directory(_ path: String) -> MigrationSource {
+    package static func directory(_ path: String) -> MigrationSource {
         MigrationSource { try read(directory: path) }
     }
 
     /// Exactly these files.
-    public static func files(_ files: [MigrationFile]) -> MigrationSource {
+    package static func files(_ files: [MigrationFile]) -> MigrationSource {
         MigrationSource { files }
     }
 
     /// These files and `more`, in name order.
-    public func adding(_ more: [MigrationFile]) -> MigrationSource {
+    package func adding(_ more: [MigrationFile]) -> MigrationSource {
         let base = self
         return MigrationSource { try base.files() + more }
     }
 
     /// The migrations that ship with Tidings.
-    public static var bundled: MigrationSource {
+    package static var bundled: MigrationSource {
         MigrationSource {
             let candidates = bundledCandidates()
             let fileManager = FileManager.default

@@ -1,6 +1,6 @@
-import Logging
+package import Logging
 import PostgresNIO
-import TidingsCore
+package import TidingsCore
 
 /// `tidings migrate`: applies the pending files of `Migrations/`, then makes the capture triggers
 /// match the config, all in one transaction.
@@ -10,7 +10,7 @@ import TidingsCore
 /// database is either fully migrated or untouched; the error names the migration file and
 /// statement, or the config line, with the server's message. Running it again with the same
 /// config changes nothing and takes no table locks.
-public struct Migrator: Sendable {
+package struct Migrator: Sendable {
     private let url: PostgresURL
     private let logger: Logger
     private let migrations: MigrationSource
@@ -19,7 +19,7 @@ public struct Migrator: Sendable {
     /// - Parameters:
     ///   - migrations: the SQL files; the ones shipped with Tidings unless a test injects others.
     ///   - configFile: the config's name as errors should show it (`tidings.yaml:14: …`).
-    public init(url: PostgresURL, logger: Logger, migrations: MigrationSource = .bundled, configFile: String = "tidings.yaml") {
+    package init(url: PostgresURL, logger: Logger, migrations: MigrationSource = .bundled, configFile: String = "tidings.yaml") {
         self.url = url
         self.logger = logger
         self.migrations = migrations
@@ -28,7 +28,7 @@ public struct Migrator: Sendable {
 
     /// Migrates the database and installs `config`'s captures.
     /// - Throws: ``MigrationError``; nothing has changed when it throws.
-    public func migrate(config: TidingsConfig) async throws -> MigrationReport {
+    package func migrate(config: TidingsConfig) async throws -> MigrationReport {
         let files = try migrations.files()
         return try await PostgresSession.withConnection(url: url, logger: logger) { connection in
             try await connection.perform("SELECT pg_advisory_lock(\(AdvisoryLockKey.migration))", logger: logger)

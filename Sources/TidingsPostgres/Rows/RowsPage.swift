@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// One `/rows` page as read from one snapshot: each row's JSON text, the change-log id the page
 /// is consistent with (``ChangeLog/snapshotCursor(on:logger:)``) and the key to continue after, nil on the last page.

@@ -1,4 +1,4 @@
-import PostgresNIO
+package import PostgresNIO
 
 /// The bound values of a generated `/rows` statement: every value from a request travels as a
 /// parameter, never as SQL text.

@@ -1,4 +1,4 @@
-import TidingsCore
+package import TidingsCore
 
 /// The SQL condition that keeps exactly the rows a `/rows` request may see and asks for: one of
 /// the topics the table's templates give is granted and one is requested (SPEC §3), evaluated on

@@ -1,6 +1,6 @@
 import Foundation
-import PostgresNIO
-import TidingsCore
+package import PostgresNIO
+package import TidingsCore
 
 /// The statement that reads one `/rows` page: the rows the predicate keeps, as the table's
 /// `columns` in JSON (the same object an event's `new` carries), in primary-key order after the

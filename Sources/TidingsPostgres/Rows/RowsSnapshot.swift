@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
-import PostgresNIO
-import TidingsCore
+package import PostgresNIO
+package import TidingsCore
 
 /// Reads one `/rows` page and its cursor from a single `REPEATABLE READ` snapshot.
 ///

@@ -1,6 +1,6 @@
 import Logging
-import PostgresNIO
-import TidingsCore
+package import PostgresNIO
+package import TidingsCore
 
 /// What `/rows` needs of a captured table's catalog entry, read inside the snapshot's
 /// transaction: each column's type, for the predicates and the paging key, and the primary key.

@@ -1,21 +1,21 @@
-import Logging
+package import Logging
 import PostgresNIO
-import TidingsCore
+package import TidingsCore
 
 /// What `check --database` reports beyond the schema: who can forge a channel's events, and
 /// whether LISTEN works through the connection the URL gives (it does not through a
 /// transaction-mode pooler).
-public struct DatabaseAudit: Sendable {
+package struct DatabaseAudit: Sendable {
     /// Roles that can log in and connect to the database: PostgreSQL has no privilege on
     /// NOTIFY, so each of them may send any channel's events.
-    public var notifyingRoles: [String]
+    package var notifyingRoles: [String]
     /// `false` when a NOTIFY this connection sent to itself never arrived: LISTEN is broken on
     /// this path (a transaction-mode pooler, most likely).
-    public var listenWorks: Bool
+    package var listenWorks: Bool
 
     /// Reads both over one connection to `url`.
     /// - Throws: ``MigrationError`` when the database cannot be reached.
-    public static func read(url: PostgresURL, logger: Logger, listenTimeout: Duration = .seconds(3)) async throws -> DatabaseAudit {
+    package static func read(url: PostgresURL, logger: Logger, listenTimeout: Duration = .seconds(3)) async throws -> DatabaseAudit {
         try await PostgresSession.withConnection(url: url, logger: logger) { connection in
             var roles: [String] = []
             let rows = try await connection.query(

@@ -1,6 +1,6 @@
 import Logging
-import PostgresNIO
-import TidingsCore
+package import PostgresNIO
+package import TidingsCore
 
 /// What `capture.mode: logical` needs of the server and is missing: `wal_level=logical`, a role
 /// that may replicate, a free replication slot, and (once migrated) the slot and publication.

@@ -1,6 +1,6 @@
-import Logging
-import PostgresNIO
-import TidingsCore
+package import Logging
+package import PostgresNIO
+package import TidingsCore
 
 /// Checks the config's table captures against the database catalog without changing anything:
 /// `tidings check --database` uses it, and ``Migrator`` runs the same checks before installing
@@ -9,11 +9,11 @@ import TidingsCore
 /// Every problem is collected (not just the first), each naming the config line: a missing
 /// table, a template or `columns:` entry naming a missing column, `old: key` on a table without a
 /// primary key.
-public struct SchemaInspector: Sendable {
+package struct SchemaInspector: Sendable {
     private let url: PostgresURL
     private let logger: Logger
 
-    public init(url: PostgresURL, logger: Logger) {
+    package init(url: PostgresURL, logger: Logger) {
         self.url = url
         self.logger = logger
     }
@@ -22,7 +22,7 @@ public struct SchemaInspector: Sendable {
     /// - Parameter configFile: the name shown in front of each line number.
     /// - Throws: ``MigrationError`` with code ``MigrationError/Code/connectionFailed`` when the
     ///   database cannot be reached.
-    public func problems(in config: TidingsConfig, configFile: String = "tidings.yaml") async throws -> [SchemaProblem] {
+    package func problems(in config: TidingsConfig, configFile: String = "tidings.yaml") async throws -> [SchemaProblem] {
         try await PostgresSession.withConnection(url: url, logger: logger) { connection in
             let (problems, shapes) = try await Self.inspect(config.tables, configFile: configFile, on: connection, logger: logger)
             let drift = try await Self.drift(
@@ -39,7 +39,7 @@ public struct SchemaInspector: Sendable {
     }
 
     /// What `check --database` warns about without failing: the commit-order lock's deadlocks.
-    public static let warnings = [
+    package static let warnings = [
         """
         warning: capture numbers events at commit under one transaction-level advisory lock. A \
         transaction that runs SET CONSTRAINTS ALL IMMEDIATE (or SET CONSTRAINTS tidings_capture IMMEDIATE) \

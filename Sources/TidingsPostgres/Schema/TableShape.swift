@@ -1,6 +1,6 @@
 import Logging
-import PostgresNIO
-import TidingsCore
+package import PostgresNIO
+package import TidingsCore
 
 /// What the catalog says about one table: enough to validate a capture and generate its trigger.
 package struct TableShape: Sendable, Equatable {

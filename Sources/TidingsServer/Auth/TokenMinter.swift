@@ -1,10 +1,10 @@
-import Foundation
+package import Foundation
 import JWTKit
-import TidingsCore
+package import TidingsCore
 
 /// Signs tokens for development and tests (`tidings token`, `tidings dev`), with the gateway's
 /// own claim layout, so what it mints is exactly what the gateway verifies.
-public struct TokenMinter: Sendable {
+package struct TokenMinter: Sendable {
     private let keys: JWTKeyCollection
     private let claim: String
     private let issuer: String?
@@ -13,7 +13,7 @@ public struct TokenMinter: Sendable {
     /// A minter for the configured algorithm: the HS secret from the config, or a PEM private
     /// key file for RS256, ES256 and EdDSA.
     /// - Throws: ``GatewayStartupError`` naming the missing or unreadable key.
-    public init(settings: JWTSettings, privateKeyFile: String? = nil) async throws(GatewayStartupError) {
+    package init(settings: JWTSettings, privateKeyFile: String? = nil) async throws(GatewayStartupError) {
         let keys = JWTKeyCollection()
         do {
             switch (settings.algorithm, settings.key, privateKeyFile) {
@@ -59,7 +59,7 @@ public struct TokenMinter: Sendable {
     }
 
     /// A signed token granting `subscribe` and `publish`, valid for `ttl` from `now`.
-    public func mint(
+    package func mint(
         subscribe: [Selector],
         publish: [Selector] = [],
         subject: String? = nil,

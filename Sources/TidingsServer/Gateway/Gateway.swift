@@ -1,13 +1,13 @@
 import CoreMetrics
-import Hummingbird
+package import Hummingbird
 import HummingbirdCore
 import HummingbirdHTTP2
 import HummingbirdTLS
-import Logging
-import NIOCore
+package import Logging
+package import NIOCore
 import PostgresNIO
-import ServiceLifecycle
-import TidingsCore
+package import ServiceLifecycle
+package import TidingsCore
 import TidingsPostgres
 import UnixSignals
 
@@ -17,8 +17,8 @@ import UnixSignals
 /// Services start in order (Postgres client, feed, hub clock, server) and stop in reverse on
 /// SIGTERM/SIGINT: the server stops accepting and ends every stream, then the feed and the
 /// client close their connections, and last the feed's thread ends (``GatewayService``).
-public struct Gateway: Sendable {
-    public let config: TidingsConfig
+package struct Gateway: Sendable {
+    package let config: TidingsConfig
     let hub: Hub
     let feed: ChangeFeed
     let client: PostgresClient
@@ -34,7 +34,7 @@ public struct Gateway: Sendable {
     ///   - extraRoutes: adds routes of the caller's own (`tidings dev` serves its demo page),
     ///     after the gateway's and behind the same logging and CORS middleware.
     /// - Throws: ``GatewayStartupError`` for a missing or unreadable certificate, key or key file.
-    public init(
+    package init(
         config: TidingsConfig,
         logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
@@ -149,7 +149,7 @@ public struct Gateway: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.
-    public func run() async throws {
+    package func run() async throws {
         let group = ServiceGroup(
             configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: application.logger)
         )
@@ -158,5 +158,5 @@ public struct Gateway: Sendable {
 
     /// The gateway as one service, for callers that run their own group (tests, `tidings dev`).
     /// Run it once: its end ends the feed's thread.
-    public var service: some Service { GatewayService(application: application, feedLoop: feedLoop) }
+    package var service: some Service { GatewayService(application: application, feedLoop: feedLoop) }
 }

@@ -9,16 +9,16 @@ import NIOCore
 /// cores the feed, PostgreSQL and the clients on the same machine need, and each event's fan-out
 /// waits for them; so by default the server keeps one core free (Benchmarks/RESULTS.md, "One
 /// event loop fewer than the cores").
-public enum ServerThreads {
+package enum ServerThreads {
     /// The thread count for `configured` (`threads:` in the config; `nil` for `auto`): as
     /// configured, else one fewer than `cores`, at least one.
-    public static func count(configured: Int?, cores: Int = System.coreCount) -> Int {
+    package static func count(configured: Int?, cores: Int = System.coreCount) -> Int {
         configured ?? max(1, cores - 1)
     }
 
     /// Sizes NIO's shared event-loop group, which the HTTP server and the PostgreSQL client run on.
     /// Call once per process, before anything uses that group: NIO stops the process otherwise.
-    public static func apply(_ count: Int) {
+    package static func apply(_ count: Int) {
         NIOSingletons.groupLoopCountSuggestion = count
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
+package import HTTPTypes
+package import Hummingbird
 import NIOCore
 
 /// Every error a client sees: a status and the JSON body `{"error": "...", "detail": "..."}`.

@@ -1,9 +1,9 @@
 import Foundation
-import Metrics
-import NIOCore
+public import Metrics
+public import NIOCore
 import Synchronization
-import TidingsCore
-import TidingsPostgres
+public import TidingsCore
+public import TidingsPostgres
 
 /// Fans committed events out to the open streams whose grant and request match them.
 ///

@@ -1,4 +1,4 @@
-import Metrics
+public import Metrics
 
 /// The hub's series (docs/protocol.md, "Metrics"), made by one gateway's metrics factory so that
 /// several gateways in one process (the tests) count apart.

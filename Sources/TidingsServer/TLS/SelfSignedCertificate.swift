@@ -5,14 +5,14 @@ import X509
 
 /// A throwaway self-signed certificate for `localhost` and `127.0.0.1`, made in-process, for
 /// `tidings dev` and the tests: no openssl command, no files to prepare.
-public struct SelfSignedCertificate: Sendable {
+package struct SelfSignedCertificate: Sendable {
     /// The certificate, PEM.
-    public let certificatePEM: String
+    package let certificatePEM: String
     /// Its ECDSA P-256 private key, PEM (PKCS#8).
-    public let privateKeyPEM: String
+    package let privateKeyPEM: String
 
     /// Makes a certificate valid from an hour ago for `days` days.
-    public init(commonName: String = "localhost", days: Int = 30) throws {
+    package init(commonName: String = "localhost", days: Int = 30) throws {
         let key = P256.Signing.PrivateKey()
         let privateKey = Certificate.PrivateKey(key)
         let name = try DistinguishedName {
@@ -43,7 +43,7 @@ public struct SelfSignedCertificate: Sendable {
     }
 
     /// Writes `server.crt` and `server.key` (mode 0600) into `directory`; returns their paths.
-    public func write(to directory: String) throws -> (certificate: String, key: String) {
+    package func write(to directory: String) throws -> (certificate: String, key: String) {
         let certificatePath = (directory as NSString).appendingPathComponent("server.crt")
         let keyPath = (directory as NSString).appendingPathComponent("server.key")
         try certificatePEM.write(toFile: certificatePath, atomically: true, encoding: .utf8)

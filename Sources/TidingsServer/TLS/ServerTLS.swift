@@ -42,9 +42,9 @@ enum ServerTLS {
 
 /// A startup problem the operator must fix (a missing certificate, an unreadable key): the
 /// command exits 1 with its message, which names the setting or file and never holds key material.
-public struct GatewayStartupError: Error, CustomStringConvertible {
+package struct GatewayStartupError: Error, CustomStringConvertible {
     /// The kind of refusal, for callers that branch on it.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    package struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case invalidCertificate, invalidKey, invalidTLSSetup, invalidDatabaseURL, invalidTokenKey, invalidSigningKey, unwritableFile
         }
@@ -53,31 +53,31 @@ public struct GatewayStartupError: Error, CustomStringConvertible {
         private init(_ base: Base) { self.base = base }
 
         /// `tls.certificate` is missing, unreadable or holds no PEM certificate.
-        public static let invalidCertificate = Self(.invalidCertificate)
+        package static let invalidCertificate = Self(.invalidCertificate)
         /// `tls.key` is missing or holds no PEM private key.
-        public static let invalidKey = Self(.invalidKey)
+        package static let invalidKey = Self(.invalidKey)
         /// The certificate and key do not make a TLS server configuration.
-        public static let invalidTLSSetup = Self(.invalidTLSSetup)
+        package static let invalidTLSSetup = Self(.invalidTLSSetup)
         /// `postgres.url` cannot be turned into a connection configuration.
-        public static let invalidDatabaseURL = Self(.invalidDatabaseURL)
+        package static let invalidDatabaseURL = Self(.invalidDatabaseURL)
         /// The key that verifies tokens (`auth.jwt`) cannot be loaded.
-        public static let invalidTokenKey = Self(.invalidTokenKey)
+        package static let invalidTokenKey = Self(.invalidTokenKey)
         /// The key that signs tokens (`tidings token`, `tidings dev`) is missing or cannot be loaded.
-        public static let invalidSigningKey = Self(.invalidSigningKey)
+        package static let invalidSigningKey = Self(.invalidSigningKey)
         /// A file the gateway writes for itself (a generated key) cannot be written.
-        public static let unwritableFile = Self(.unwritableFile)
+        package static let unwritableFile = Self(.unwritableFile)
 
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
     }
 
-    public let code: Code
+    package let code: Code
     /// What is wrong and where, e.g. `tls.certificate: /etc/tidings/cert.pem holds no PEM certificate`.
-    public let message: String
+    package let message: String
 
     package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import Logging
 
 /// `--log-level` and `--log-format`, shared by every command that logs.
