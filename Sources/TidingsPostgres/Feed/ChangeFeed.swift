@@ -21,7 +21,7 @@ public final class ChangeFeed: Service {
     public static let wakeUpChannel = "tidings"
 
     private let configuration: PostgresConnection.Configuration
-    private let sink: any ChangeSink
+    let sink: any ChangeSink
     private let logger: Logger
     private let batchSize: Int
     private let pollInterval: Duration
@@ -30,7 +30,10 @@ public final class ChangeFeed: Service {
     private let queryTimeout: Duration
     /// When the read in flight began; `nil` between reads.
     private let readStartedAt = Mutex<ContinuousClock.Instant?>(nil)
-    private let machine: Mutex<FeedStateMachine>
+    let machine: Mutex<FeedStateMachine>
+    /// Held while events go to the sink: the feed's reads and the capturer's hand-over
+    /// (``receiveCaptured(_:)``) reach it one at a time, each after the cursor the other left.
+    let delivery = Mutex(())
     private let connectionCounter = Atomic<Int>(0)
     /// The attempt (connection) whose reads may reach the sink; a stalled one left behind
     /// never delivers again.
@@ -254,44 +257,52 @@ public final class ChangeFeed: Service {
                 cursor = last
             }
             try checkCurrent(attempt)
-            machine.withLock { $0.advanced(to: cursor) }
-            status.update { $0.cursor = cursor }
-            sink.start(after: cursor)
+            try delivery.withLock { [cursor] _ throws in
+                machine.withLock { $0.advanced(to: cursor) }
+                status.update { $0.cursor = cursor }
+                sink.start(after: cursor)
+            }
         }
         while true {
             readStartedAt.withLock { $0 = .now }
             let rows = try await connection.query(ChangeLogQuery.page(after: cursor, limit: batchSize), logger: logger)
             let page = try await ChangeLogQuery.decodePage(rows, limit: batchSize)
             readStartedAt.withLock { $0 = nil }
-            if page.missedPruned(after: cursor) {
-                try checkCurrent(attempt)
-                let oldest = page.changes.first?.id ?? page.prunedThrough + 1
-                logger.warning(
-                    "change feed: retention pruned events before the feed read them; streams get tidings.reset",
-                    metadata: ["cursor": "\(cursor)", "oldest": "\(oldest)"]
-                )
-                sink.reset(after: cursor, oldest: oldest)
-                machine.withLock { $0.advanced(to: page.prunedThrough) }
-                status.update { $0.cursor = page.prunedThrough }
-                cursor = page.prunedThrough
+            try delivery.withLock { _ throws in
+                // The capturer may have handed over events of this page while it was read.
+                let handed = max(cursor, machine.withLock { $0.cursor } ?? cursor)
+                if page.missedPruned(after: handed) {
+                    try checkCurrent(attempt)
+                    let oldest = page.changes.first?.id ?? page.prunedThrough + 1
+                    logger.warning(
+                        "change feed: retention pruned events before the feed read them; streams get tidings.reset",
+                        metadata: ["cursor": "\(handed)", "oldest": "\(oldest)"]
+                    )
+                    sink.reset(after: handed, oldest: oldest)
+                    machine.withLock { $0.advanced(to: page.prunedThrough) }
+                    status.update { $0.cursor = page.prunedThrough }
+                }
+                try hand(page.changes, attempt: attempt)
             }
-            try hand(page.changes, attempt: attempt)
             guard let last = page.changes.last else { return }
             cursor = last.id
             if !page.isFull { return }
         }
     }
 
-    /// Hands `changes`, which follow the cursor in id order, to the sink and moves the cursor past them.
+    /// Hands `changes`, in id order, to the sink and moves the cursor past them; those at or
+    /// below the cursor already reached it. Called with `delivery` held.
     private func hand(_ changes: [Change], attempt: Int) throws {
         try checkCurrent(attempt)
         lastProgress.withLock { $0 = .now }
-        guard let last = changes.last else { return }
-        sink.receive(changes)
+        let cursor = machine.withLock { $0.cursor } ?? .min
+        let fresh = changes.drop { $0.id <= cursor }
+        guard let last = fresh.last else { return }
+        sink.receive(Array(fresh))
         machine.withLock { $0.advanced(to: last.id) }
         status.update {
             $0.cursor = last.id
-            $0.eventsRead += changes.count
+            $0.eventsRead += fresh.count
         }
     }
 }

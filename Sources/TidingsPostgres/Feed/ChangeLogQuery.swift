@@ -87,7 +87,7 @@ public enum ChangeLogQuery {
         return changes
     }
 
-    /// One row as a ``Change``. A TRUNCATE's topics are selectors (see ``Change/truncated``).
+    /// One row as a ``Change``.
     private static func change(
         id: Int64,
         topics: [String],
@@ -98,15 +98,7 @@ public enum ChangeLogQuery {
         oldTopics: [String]?,
         moved: ByteBuffer?
     ) -> Change {
-        if op == "truncate" {
-            let selectors = topics.compactMap { try? Selector(parsing: $0) }
-            return Change(id: id, topics: [], event: event, data: data, committedAt: at, truncated: selectors)
-        }
-        let parsed = topics.compactMap { try? Topic(logged: $0) }
-        let move = moved.map { data in
-            Change.Move(oldTopics: (oldTopics ?? []).compactMap { try? Topic(logged: $0) }, data: data)
-        }
-        return Change(id: id, topics: parsed, event: event, data: data, committedAt: at, move: move)
+        Change(loggedID: id, topics: topics, event: event, data: data, at: at, op: op, oldTopics: oldTopics, moved: moved)
     }
 
     /// The largest id in the log, 0 when it is empty: where a fresh feed starts.

@@ -18,6 +18,8 @@ struct CaptureSession {
     private let logger: Logger
     private let status: CaptureStatus
     private let writer: CaptureLogWriter
+    /// Takes each committed batch's events for this gateway's own feed.
+    private let captured: @Sendable (CapturedEvents) -> Void
     private var relations: [UInt32: CapturedRelation] = [:]
     private var position: CapturePosition
     private var commitTime: Int64 = 0
@@ -30,7 +32,8 @@ struct CaptureSession {
         stream: LibPQConnection,
         writtenThrough: LSN,
         logger: Logger,
-        status: CaptureStatus
+        status: CaptureStatus,
+        captured: @escaping @Sendable (CapturedEvents) -> Void
     ) {
         self.settings = settings
         self.log = log
@@ -39,6 +42,7 @@ struct CaptureSession {
         self.logger = logger
         self.status = status
         self.writer = CaptureLogWriter(connection: log)
+        self.captured = captured
     }
 
     /// Reads until `stop`; `tick` runs between reads (the lag check).
@@ -143,9 +147,10 @@ struct CaptureSession {
     /// Writes what is pending, commits it with the position, then confirms the slot.
     private mutating func perform(_ action: CapturePosition.Action) throws(LogicalCaptureError) {
         guard case .writeBatch(let through) = action else { return }
-        let logged = try writer.flush(through: through)
-        logger.debug("wrote a batch", metadata: ["events": "\(logged)", "through": "\(through)"])
-        status.addLogged(Int64(logged))
+        let flushed = try writer.flush(through: through)
+        logger.debug("wrote a batch", metadata: ["events": "\(flushed.logged)", "through": "\(through)"])
+        status.addLogged(Int64(flushed.logged))
+        if let events = flushed.captured { captured(events) }
         position.written(through: through)
         batchStarted = nil
         try sendStatus(replyRequested: false)

@@ -26,10 +26,18 @@ final class LogicalCapturer {
     private let status: CaptureStatus
     private let stop: CaptureStopSignal
     private let logger: Logger
+    private let captured: @Sendable (CapturedEvents) -> Void
     private var lastLagCheck = ContinuousClock.now - .seconds(60)
     private var lagWarned = false
 
-    init(settings: LogicalCaptureSettings, status: CaptureStatus, stop: CaptureStopSignal, logger: Logger) {
+    init(
+        settings: LogicalCaptureSettings,
+        status: CaptureStatus,
+        stop: CaptureStopSignal,
+        logger: Logger,
+        captured: @escaping @Sendable (CapturedEvents) -> Void
+    ) {
+        self.captured = captured
         self.settings = settings
         self.status = status
         self.stop = stop
@@ -87,7 +95,8 @@ final class LogicalCapturer {
             stream: stream,
             writtenThrough: position,
             logger: logger,
-            status: status
+            status: status,
+            captured: captured
         )
         do {
             try session.pump(until: stop) { self.checkLag(log) }

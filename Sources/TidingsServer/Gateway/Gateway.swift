@@ -91,7 +91,7 @@ public struct Gateway: Sendable {
             ),
             logicalCapture: config.capture.mode == .logical
         ).register(on: router)
-        let capture = Self.logicalCapture(config, logger: logger)
+        let capture = Self.logicalCapture(config, feed: feed, logger: logger)
         let metricsController = MetricsController(metrics: metrics, feed: feed.status, capture: capture?.status)
         // With `metrics.listen`, /metrics leaves the public port for a listener of its own.
         let metricsServer = config.metrics.listen.map {
@@ -130,7 +130,7 @@ public struct Gateway: Sendable {
     }
 
     /// The capturer service of `capture.mode: logical`; nil in triggers mode.
-    private static func logicalCapture(_ config: TidingsConfig, logger: Logger) -> LogicalCaptureService? {
+    private static func logicalCapture(_ config: TidingsConfig, feed: ChangeFeed, logger: Logger) -> LogicalCaptureService? {
         guard config.capture.mode == .logical else { return nil }
         let settings = LogicalCaptureSettings(
             url: config.postgres.url,
@@ -139,7 +139,8 @@ public struct Gateway: Sendable {
             builders: LogicalCaptureSettings.builders(for: config.tables),
             lagWarningBytes: Int64(config.capture.lagWarning)
         )
-        return LogicalCaptureService(settings: settings, logger: logger)
+        // The capturer's own hub takes each batch it committed without reading it back.
+        return LogicalCaptureService(settings: settings, logger: logger) { feed.receiveCaptured($0) }
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.
