@@ -200,10 +200,20 @@ struct CaptureSession {
                     WHERE d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = base.oid AND d.deptype = 'e'
                 ))::text,
                 coalesce(a.attnum = ANY (i.indkey), false)::text,
-                (t.typtype = 'd' AND t.oid >= 16384 AND NOT EXISTS (
-                    SELECT 1 FROM pg_catalog.pg_depend AS d
-                    WHERE d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
-                ) AND (t.typnotnull OR EXISTS (SELECT 1 FROM pg_catalog.pg_constraint AS c WHERE c.contypid = t.oid)))::text
+                -- A domain's input checks every domain down its chain of base types, so one with
+                -- no constraint of its own over a constrained one blocks too.
+                (t.typtype = 'd' AND EXISTS (
+                    WITH RECURSIVE chain(oid) AS (
+                        SELECT t.oid
+                        UNION ALL
+                        SELECT d.typbasetype FROM chain JOIN pg_catalog.pg_type AS d ON d.oid = chain.oid WHERE d.typtype = 'd'
+                    )
+                    SELECT 1 FROM chain JOIN pg_catalog.pg_type AS d ON d.oid = chain.oid
+                    WHERE d.typtype = 'd' AND d.oid >= 16384 AND NOT EXISTS (
+                        SELECT 1 FROM pg_catalog.pg_depend AS x
+                        WHERE x.classid = 'pg_catalog.pg_type'::regclass AND x.objid = d.oid AND x.deptype = 'e'
+                    ) AND (d.typnotnull OR EXISTS (SELECT 1 FROM pg_catalog.pg_constraint AS c WHERE c.contypid = d.oid))
+                ))::text
             FROM pg_catalog.pg_attribute AS a
             JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
             JOIN pg_catalog.pg_type AS base ON base.oid = CASE WHEN t.typelem <> 0 AND t.typlen = -1 THEN t.typelem ELSE t.oid END

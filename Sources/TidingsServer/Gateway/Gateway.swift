@@ -89,7 +89,8 @@ public struct Gateway: Sendable {
             capturedEvents: Set(
                 config.tables.flatMap { table in ChangeOperation.allCases.map { "\(table.table.eventPrefix).\($0.rawValue)" } }
             ),
-            logicalCapture: config.capture.mode == .logical
+            logicalCapture: config.capture.mode == .logical,
+            captureSlot: config.capture.slot
         ).register(on: router)
         let capture = Self.logicalCapture(config, feed: feed, logger: logger)
         let metricsController = MetricsController(metrics: metrics, feed: feed.status, capture: capture?.status)

@@ -9,8 +9,9 @@ import TidingsPostgres
 enum IdempotentPublish {
     /// What became of the request.
     enum Outcome: Sendable, Equatable {
-        /// Published now, with this id.
-        case published(Int64)
+        /// Published now, with this id (nil in logical mode when the capturer has not numbered it
+        /// within ``PublishedID/patience``).
+        case published(Int64?)
         /// Published earlier under this key with the same body, with this id (nil when that id
         /// could not be recorded).
         case repeated(Int64?)
@@ -67,6 +68,7 @@ enum IdempotentPublish {
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> Outcome? {
+        let deadline = ContinuousClock.now + PublishedID.patience
         var pause = Duration.milliseconds(2)
         while true {
             let rows = try await connection.query(
@@ -78,7 +80,7 @@ enum IdempotentPublish {
             guard let found else { return nil }
             guard found.hash == key.bodyHash else { return .conflict }
             // Logical mode: the first publish is committed but the capturer has not numbered it yet.
-            guard logical, found.id == nil, found.pending else { return .repeated(found.id) }
+            guard logical, found.id == nil, found.pending, ContinuousClock.now < deadline else { return .repeated(found.id) }
             try await Task.sleep(for: pause)
             pause = min(pause * 2, .milliseconds(50))
         }

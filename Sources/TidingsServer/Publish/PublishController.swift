@@ -21,6 +21,9 @@ struct PublishController: Sendable {
     var capturedEvents: Set<String> = []
     /// `capture.mode: logical`: the id is known once the capturer has logged the publish.
     var logicalCapture = false
+    /// The slot the capturer reads, in `capture.mode: logical`: with no capturer streaming it a
+    /// publish is refused at once (``PublishedID/requireCapturer(slot:on:logger:)``).
+    var captureSlot = ""
 
     func register(on router: Router<GatewayRequestContext>) {
         router.post("publish") { request, context in try await publish(request: request, context: context) }
@@ -48,9 +51,11 @@ struct PublishController: Sendable {
         if let key = try IdempotencyKey(request: request, access: access, body: bytes) {
             return try await publishOnce(parsed, key: key, field: field, logger: logger)
         }
-        let id = try await DatabaseCall.run(field: field, logger: logger) {
+        let slot = captureSlot
+        let id = try await DatabaseCall.run(field: field, logger: logger) { () async throws -> Int64? in
             try await client.withConnection { connection in
                 let topics = parsed.topics.map(\.description)
+                if logicalCapture { try await PublishedID.requireCapturer(slot: slot, on: connection, logger: logger) }
                 // Autocommit: the deferred outbox trigger logs the event as the statement commits.
                 try await connection.perform(
                     "SELECT tidings.publish(\(topics), \(parsed.event), (\(parsed.body)::jsonb)->'data')",
@@ -63,10 +68,16 @@ struct PublishController: Sendable {
             }
         }
         metrics.published.increment()
-        return Response(
-            status: .created,
+        return Self.answer(id, status: .created)
+    }
+
+    /// `{"id":N}` with `status`; with no id (logical mode, the capturer has not numbered the
+    /// publish yet) 202, `{"id":null}`: the event is committed and will be logged in its place.
+    static func answer(_ id: Int64?, status: HTTPResponse.Status) -> Response {
+        Response(
+            status: id == nil && status == .created ? .accepted : status,
             headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: #"{"id":\#(id)}"#))
+            body: .init(byteBuffer: ByteBuffer(string: #"{"id":\#(id.map(String.init) ?? "null")}"#))
         )
     }
 
