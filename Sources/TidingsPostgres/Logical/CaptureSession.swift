@@ -25,6 +25,12 @@ struct CaptureSession {
     private var commitTime: Int64 = 0
     private var lastStatus = ContinuousClock.now
     private var batchStarted: ContinuousClock.Instant?
+    /// When the last log transaction committed.
+    private var lastWrite = ContinuousClock.now - .seconds(1)
+    /// The shortest time between two log transactions while transactions keep coming: a stream
+    /// of small ones is logged in batches, not one commit (and one WAL flush) each, and a quiet
+    /// stream's single transaction is still logged at once.
+    private static let writeInterval = Duration.milliseconds(5)
 
     init(
         settings: LogicalCaptureSettings,
@@ -48,8 +54,12 @@ struct CaptureSession {
     /// Reads until `stop`; `tick` runs between reads (the lag check).
     mutating func pump(until stop: CaptureStopSignal, tick: () -> Void) throws(LogicalCaptureError) {
         while !stop.isStopped {
-            let ready = position.idle()
-            switch try stream.readCopyData(timeoutMilliseconds: ready == .none ? 100 : 0) {
+            var wait: Int32 = 100
+            if position.idle() != .none {
+                let early = Self.writeInterval - (ContinuousClock.now - lastWrite)
+                wait = early > .zero ? Int32(early.components.attoseconds / 1_000_000_000_000_000) + 1 : 0
+            }
+            switch try stream.readCopyData(timeoutMilliseconds: wait) {
             case .data(let bytes):
                 try handle(try ReplicationMessage.parse(bytes))
                 // A steady stream never idles: write at least every 50 ms.
@@ -153,6 +163,7 @@ struct CaptureSession {
         if let events = flushed.captured { captured(events) }
         position.written(through: through)
         batchStarted = nil
+        lastWrite = .now
         try sendStatus(replyRequested: false)
     }
 
