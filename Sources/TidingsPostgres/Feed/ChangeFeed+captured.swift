@@ -14,11 +14,10 @@ extension ChangeFeed {
     @discardableResult
     public func receiveCaptured(_ captured: CapturedEvents) -> Int {
         delivery.withLock { _ in
-            guard let cursor = machine.withLock({ $0.cursor }), captured.previous <= cursor else { return 0 }
-            let fresh = captured.changes.drop { $0.id <= cursor }
+            guard let skip = machine.withLock({ $0.wrote(after: captured.previous, captured.changes) }) else { return 0 }
+            let fresh = captured.changes.dropFirst(skip)
             guard let last = fresh.last else { return 0 }
             sink.receive(Array(fresh))
-            machine.withLock { $0.advanced(to: last.id) }
             status.update {
                 $0.cursor = last.id
                 $0.eventsCaptured += fresh.count
