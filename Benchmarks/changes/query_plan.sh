@@ -25,8 +25,8 @@ SELECT i, ARRAY['orders/' || i, 'customers/' || (i % 20000) || '/orders'], 'orde
        jsonb_build_object('id', i), now()
 FROM generate_series(1, $ROWS) AS i;
 ANALYZE tidings.changes;"
-# The read ChangeLogQuery.query(after:keys:limit:) sends, with its parameters written in.
-QUERY="SELECT c.id, c.topics, c.event, c.data::text, extract(epoch FROM c.at)::float8
+# The read ChangeLog.candidates(after:keys:limit:) sends, with its parameters written in.
+QUERY="SELECT c.id, c.topics, c.event, c.data::text, extract(epoch FROM c.at)::float8, c.op, c.old_topics, c.moved::text
 FROM (SELECT hit.id FROM unnest(ARRAY[\$KEYS]::text[]) AS wanted(key)
       CROSS JOIN LATERAL (SELECT k.id FROM tidings.change_keys AS k
                           WHERE k.key = wanted.key AND k.id > \$AFTER ORDER BY k.id LIMIT 100) AS hit

@@ -4,7 +4,7 @@
 # `customers/{customer_id}/orders` with an index on customer_id (200 orders per customer), then
 # EXPLAIN ANALYZE of the statements one page runs in its REPEATABLE READ snapshot: the page of
 # 100 rows (RowsQuery, for a token granted `customers/42/**` asking `customers/42/orders`), its
-# second page (keyset after the first page's last key), and the cursor (RowsCursor).
+# second page (keyset after the first page's last key), and the cursor (ChangeLog.snapshotCursor).
 #
 #   bash Benchmarks/rows/query_plan.sh [ROWS]
 set -euo pipefail
@@ -30,7 +30,7 @@ SELECT i, ARRAY['orders/' || i, 'customers/' || (i % 5000) || '/orders'], 'order
        jsonb_build_object('id', i), now()
 FROM generate_series(1, $ROWS) AS i;"
 "${PSQL[@]}" -c "VACUUM ANALYZE public.orders" -c "ANALYZE tidings.changes"
-# The statements RowsQuery and RowsCursor build (see RowsPredicateTests for the predicate's text),
+# The statements RowsQuery and ChangeLog.snapshotCursor build (see RowsPredicateTests for the predicate's text),
 # prepared with their parameters as the gateway binds them.
 "${PSQL[@]}" <<SQL
 \echo

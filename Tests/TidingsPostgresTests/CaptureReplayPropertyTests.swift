@@ -96,8 +96,7 @@ import TidingsTestSupport
         var changes: [Change] = []
         var cursor: Int64 = 0
         while true {
-            let rows = try await connection.query(ChangeLogQuery.page(after: cursor, limit: 100), logger: TestSupport.logger)
-            let page = try await ChangeLogQuery.decodePage(rows, limit: 100)
+            let page = try await ChangeLog.page(after: cursor, limit: 100, on: connection, logger: TestSupport.logger)
             guard let last = page.changes.last else { return changes }
             changes += page.changes
             cursor = last.id

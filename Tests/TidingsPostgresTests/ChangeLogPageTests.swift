@@ -23,11 +23,7 @@ import TidingsPostgres
             var pages: [[Int64]] = []
             var cursor: Int64 = 0
             while true {
-                let rows = try await connection.query(
-                    ChangeLogQuery.page(after: cursor, limit: 100, maxBytes: 30000),
-                    logger: TestSupport.logger
-                )
-                let page = try await ChangeLogQuery.decodePage(rows, limit: 100, maxBytes: 30000)
+                let page = try await ChangeLog.page(after: cursor, limit: 100, maxBytes: 30000, on: connection, logger: TestSupport.logger)
                 guard let last = page.changes.last else { break }
                 #expect(page.isFull == (last.id < 6))
                 pages.append(page.changes.map(\.id))

@@ -1,8 +1,9 @@
 import PostgresNIO
 import Testing
 import TidingsCore
-import TidingsPostgres
 import TidingsTestSupport
+
+@testable import TidingsPostgres
 
 @Suite("Topic-filtered reads of the log", .timeLimit(.minutes(2)))
 struct TopicKeysTests {
@@ -42,13 +43,13 @@ struct TopicKeysTests {
             )
             for selector in ["customers/42/orders", "customers/42/**", "customers/*/orders"] {
                 let keys = try #require(TopicKeys.keys(for: [try Selector(parsing: selector)]))
-                let query = ChangeLogQuery.query(after: 0, keys: keys, limit: 100)
+                let query = ChangeLog.candidatesQuery(after: 0, keys: keys, limit: 100)
                 var plan = ""
                 let explain = PostgresQuery(unsafeSQL: "EXPLAIN " + query.sql, binds: query.binds)
                 for try await line in try await connection.query(explain, logger: TestSupport.logger).decode(String.self) {
                     plan += line + "\n"
                 }
-                let changes = try await ChangeLogQuery.decode(try await connection.query(query, logger: TestSupport.logger))
+                let changes = try await ChangeLog.candidates(after: 0, keys: keys, limit: 100, on: connection, logger: TestSupport.logger)
                 let matching = try Selector(parsing: selector)
                 #expect(plan.contains("using change_keys_pkey"), "\(plan)")
                 #expect(!plan.contains("Seq Scan"), "\(plan)")

@@ -38,14 +38,7 @@ package struct LogicalCaptureInstaller {
             }
         }
         notes += try await syncPublication(settings.publication, tables: captures.filter { shapes[$0.table] != nil }.map(\.table))
-        try await connection.perform(
-            """
-            UPDATE tidings.capture_position
-            SET mode = 'logical',
-                written_through = CASE WHEN mode = 'logical' THEN written_through ELSE pg_current_wal_insert_lsn() END
-            """,
-            logger: logger
-        )
+        try await ChangeLog.recordLogicalCapture(on: connection, logger: logger)
         return notes
     }
 

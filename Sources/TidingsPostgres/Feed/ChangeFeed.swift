@@ -17,29 +17,14 @@ import TidingsCore
 ///
 /// Returning from ``run()`` happens only on graceful shutdown or cancellation.
 public final class ChangeFeed: Service {
-    /// The channel the capture triggers and `tidings.publish()` notify.
-    public static let wakeUpChannel = "tidings"
-
     private let configuration: PostgresConnection.Configuration
     private let sink: any ChangeSink
     private let logger: Logger
     private let batchSize: Int
     private let pollInterval: Duration
-    /// A read that takes longer is taken for a dead connection (a half-open socket answers
-    /// nothing), and the feed reconnects.
-    private let queryTimeout: Duration
-    /// When the read in flight began; `nil` between reads.
-    private let readStartedAt = Mutex<ContinuousClock.Instant?>(nil)
+    /// The cursor, the attempt, its progress and its backoff: every decision the feed makes.
     private let machine: Mutex<FeedStateMachine>
     private let connectionCounter = Atomic<Int>(0)
-    /// The attempt (connection) whose reads may reach the sink; a stalled one left behind
-    /// never delivers again.
-    private let currentAttempt = Atomic<Int>(0)
-    /// When the current attempt last connected or finished a read: a watchdog gives up on an
-    /// attempt that stops making progress, without waiting for tasks stuck on a dead socket.
-    private let lastProgress = Mutex(ContinuousClock.now)
-    /// The server process of the current attempt's connection, to terminate if it is abandoned.
-    private let sessionPID = Mutex<Int32?>(nil)
     /// Readiness, cursor and counters for `/readyz` and the metrics.
     public let status = FeedStatus()
 
@@ -59,8 +44,13 @@ public final class ChangeFeed: Service {
         self.logger = logger
         self.batchSize = batchSize
         self.pollInterval = pollInterval
-        self.queryTimeout = max(pollInterval * 2, .seconds(10))
-        self.machine = Mutex(FeedStateMachine(backoff: backoff))
+        self.machine = Mutex(
+            FeedStateMachine(
+                backoff: backoff,
+                queryTimeout: max(pollInterval * 2, .seconds(10)),
+                stallLimit: max(pollInterval * 3, .seconds(15))
+            )
+        )
     }
 
     public func run() async throws {
@@ -69,10 +59,10 @@ public final class ChangeFeed: Service {
                 try await cancelWhenGracefulShutdown { try await self.attemptWithWatchdog() }
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }
-                if let pid = sessionPID.withLock({ $0.take() }) { await terminateSession(pid) }
                 var generator = SystemRandomNumberGenerator()
-                let delay = machine.withLock { $0.connectionLost(using: &generator) }
-                let reconnects = machine.withLock { $0.reconnects }
+                let (reconnect, reconnects) = machine.withLock { ($0.connectionLost(using: &generator), $0.reconnects) }
+                if let pid = reconnect.terminate { await terminateSession(pid) }
+                let delay = reconnect.delay
                 status.update {
                     $0.connected = false
                     $0.caughtUp = false
@@ -92,13 +82,12 @@ public final class ChangeFeed: Service {
         }
     }
 
-    /// Runs one connection attempt in its own task and returns when it fails, or as soon as it
-    /// has made no progress for `stallLimit` (a socket that died without telling postgres-nio
-    /// can leave a read, a LISTEN or a connect waiting forever; the stuck task is abandoned).
+    /// Runs one connection attempt in its own task and returns when it fails, or as soon as the
+    /// state machine gives up on it for making no progress (a socket that died without telling
+    /// postgres-nio can leave a read, a LISTEN or a connect waiting forever; the stuck task is
+    /// abandoned).
     private func attemptWithWatchdog() async throws {
-        let attempt = currentAttempt.wrappingAdd(1, ordering: .relaxed).newValue
-        lastProgress.withLock { $0 = .now }
-        let stallLimit = max(pollInterval * 3, .seconds(15))
+        let attempt = machine.withLock { $0.attemptStarted(at: .now) }
         let outcome = AttemptOutcome()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
@@ -117,7 +106,7 @@ public final class ChangeFeed: Service {
                 Task {
                     while !outcome.isSettled {
                         try? await Task.sleep(for: self.pollInterval)
-                        if ContinuousClock.now - self.lastProgress.withLock({ $0 }) > stallLimit {
+                        if self.machine.withLock({ $0.watchdogDue(attempt: attempt, at: .now) }) == .abandon {
                             worker.cancel()
                             outcome.settle(.failure(ChangeFeedError.stalled))
                         }
@@ -137,12 +126,12 @@ public final class ChangeFeed: Service {
             id: id,
             logger: logger
         )
-        lastProgress.withLock { $0 = .now }
+        machine.withLock { $0.connected(attempt: attempt, at: .now) }
         do {
             for try await pid in try await connection.query("SELECT pg_backend_pid()", logger: logger).decode(Int32.self) {
-                sessionPID.withLock { $0 = pid }
+                machine.withLock { $0.connected(attempt: attempt, pid: pid, at: .now) }
             }
-            try await connection.listen(on: Self.wakeUpChannel) { notifications in
+            try await connection.listen(on: ChangeLog.wakeUpChannel) { notifications in
                 status.update { $0.connected = true }
                 try await self.readOnWakeUp(connection: connection, attempt: attempt, notifications: notifications)
             }
@@ -156,7 +145,7 @@ public final class ChangeFeed: Service {
     /// Ends the server session of a connection the feed gave up on, from a connection of its own:
     /// the stuck one may never deliver the request. Best effort, bounded by the query timeout.
     private func terminateSession(_ pid: Int32) async {
-        let timeout = queryTimeout
+        let timeout = machine.withLock { $0.queryTimeout }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
@@ -187,7 +176,6 @@ public final class ChangeFeed: Service {
         attempt: Int,
         notifications: PostgresNotificationSequence
     ) async throws {
-        readStartedAt.withLock { $0 = nil }
         let inbox = FeedInbox()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -197,8 +185,7 @@ public final class ChangeFeed: Service {
             group.addTask {
                 while true {
                     try await Task.sleep(for: self.pollInterval)
-                    // A read stuck past the timeout means a dead connection: give up on it.
-                    if let started = self.readStartedAt.withLock({ $0 }), .now - started > self.queryTimeout {
+                    if self.machine.withLock({ $0.pollDue(attempt: attempt, at: .now) }) == .dropConnection {
                         throw ChangeFeedError.queryTimedOut
                     }
                     inbox.requestPoll()
@@ -236,8 +223,8 @@ public final class ChangeFeed: Service {
     /// `pg_notification_queue_usage()` for the metrics; a failure here is left to the next read.
     private func readQueueUsage(connection: PostgresConnection) async {
         do {
-            let rows = try await connection.query("SELECT pg_notification_queue_usage()", logger: logger)
-            for try await usage in rows.decode(Double.self) { status.update { $0.notificationQueueUsage = usage } }
+            let usage = try await ChangeLog.notificationQueueUsage(on: connection, logger: logger)
+            status.update { $0.notificationQueueUsage = usage }
         } catch {
             logger.debug("change feed: reading the notification queue usage failed", metadata: ["error": "\(String(reflecting: error))"])
         }
@@ -249,46 +236,36 @@ public final class ChangeFeed: Service {
         case .after(let id):
             cursor = id
         case .findEnd:
-            cursor = 0
-            for try await last in try await connection.query(ChangeLogQuery.lastID, logger: logger).decode(Int64.self) {
-                cursor = last
-            }
-            try checkCurrent(attempt)
-            machine.withLock { $0.advanced(to: cursor) }
+            cursor = try await ChangeLog.lastID(on: connection, logger: logger)
+            try deliver(through: cursor, attempt: attempt)
             status.update { $0.cursor = cursor }
             sink.start(after: cursor)
         }
         while true {
-            readStartedAt.withLock { $0 = .now }
-            let rows = try await connection.query(ChangeLogQuery.page(after: cursor, limit: batchSize), logger: logger)
-            let page = try await ChangeLogQuery.decodePage(rows, limit: batchSize)
-            readStartedAt.withLock { $0 = nil }
-            if page.missedPruned(after: cursor) {
-                try checkCurrent(attempt)
-                let oldest = page.changes.first?.id ?? page.prunedThrough + 1
+            machine.withLock { $0.readStarted(attempt: attempt, at: .now) }
+            let page = try await ChangeLog.page(after: cursor, limit: batchSize, on: connection, logger: logger)
+            guard
+                case .deliver(let reset, let skip, let readAgainAfter) = machine.withLock({ $0.pageRead(page, attempt: attempt, at: .now) })
+            else { throw ChangeFeedError.stalled }
+            if let reset {
                 logger.warning(
                     "change feed: retention pruned events before the feed read them; streams get tidings.reset",
-                    metadata: ["cursor": "\(cursor)", "oldest": "\(oldest)"]
+                    metadata: ["cursor": "\(reset.after)", "oldest": "\(reset.oldest)"]
                 )
-                sink.reset(after: cursor, oldest: oldest)
-                machine.withLock { $0.advanced(to: page.prunedThrough) }
+                sink.reset(after: reset.after, oldest: reset.oldest)
                 status.update { $0.cursor = page.prunedThrough }
-                cursor = page.prunedThrough
             }
-            try hand(page.changes, attempt: attempt)
-            guard let last = page.changes.last else { return }
-            cursor = last.id
-            if !page.isFull { return }
+            hand(page.changes.dropFirst(skip))
+            guard let readAgainAfter else { return }
+            cursor = readAgainAfter
         }
     }
 
-    /// Hands `changes`, which follow the cursor in id order, to the sink and moves the cursor past them.
-    private func hand(_ changes: [Change], attempt: Int) throws {
-        try checkCurrent(attempt)
-        lastProgress.withLock { $0 = .now }
+    /// Hands `changes`, which follow the cursor in id order and which the state machine has moved
+    /// the cursor past, to the sink.
+    private func hand(_ changes: ArraySlice<Change>) {
         guard let last = changes.last else { return }
-        sink.receive(changes)
-        machine.withLock { $0.advanced(to: last.id) }
+        sink.receive(Array(changes))
         status.update {
             $0.cursor = last.id
             $0.eventsRead += changes.count
@@ -297,9 +274,12 @@ public final class ChangeFeed: Service {
 }
 
 extension ChangeFeed {
-    /// Throws when `attempt` was given up on: its reads must not reach the sink.
-    fileprivate func checkCurrent(_ attempt: Int) throws {
-        guard currentAttempt.load(ordering: .relaxed) == attempt else { throw ChangeFeedError.stalled }
+    /// Moves the cursor to `lastID` (the end of the log a fresh feed starts at) for `attempt`;
+    /// throws when the attempt was given up on: its reads must not reach the sink.
+    fileprivate func deliver(through lastID: Int64?, attempt: Int) throws {
+        guard machine.withLock({ $0.read(through: lastID, attempt: attempt, at: .now) }) == .deliver else {
+            throw ChangeFeedError.stalled
+        }
     }
 }
 

@@ -20,7 +20,8 @@ import Darwin
 /// through, stream the slot from there, write each committed transaction's events in batches,
 /// and confirm the slot only after the log transaction holding them has committed. Any failure
 /// ends the round; the next starts after a capped backoff, so a missing slot or
-/// `wal_level=replica` is logged clearly and retried, never a crash loop.
+/// `wal_level=replica` is logged clearly and retried, never a crash loop. The election's
+/// decisions are ``CaptureLeadership``'s; this loop performs them.
 final class LogicalCapturer {
     private let settings: LogicalCaptureSettings
     private let status: CaptureStatus
@@ -28,30 +29,35 @@ final class LogicalCapturer {
     private let logger: Logger
     private var lastLagCheck = ContinuousClock.now - .seconds(60)
     private var lagWarned = false
+    private var leadership: CaptureLeadership
 
     init(settings: LogicalCaptureSettings, status: CaptureStatus, stop: CaptureStopSignal, logger: Logger) {
         self.settings = settings
         self.status = status
         self.stop = stop
         self.logger = logger
+        self.leadership = CaptureLeadership(electionInterval: settings.electionInterval)
     }
 
     /// Runs rounds until ``CaptureStopSignal/stop()``.
     func run() {
-        var backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(30))
+        var generator = SystemRandomNumberGenerator()
         while !stop.isStopped {
+            let next: CaptureLeadership.Action
             do {
                 try round()
-                backoff.reset()
+                next = leadership.roundEnded()
             } catch {
-                status.setCapturer(false)
-                let delay = backoff.next()
-                logger.error(
-                    "logical capture stopped; retrying",
-                    metadata: ["error": "\(error.message)", "code": "\(error.code)", "retry_in": "\(delay)"]
-                )
-                sleep(delay)
+                next = leadership.roundFailed(using: &generator)
+                if case .stepDown(let delay) = next {
+                    logger.error(
+                        "logical capture stopped; retrying",
+                        metadata: ["error": "\(error.message)", "code": "\(error.code)", "retry_in": "\(delay)"]
+                    )
+                }
             }
+            status.setCapturer(leadership.isCapturer)
+            if case .stepDown(let delay) = next { sleep(delay) }
         }
     }
 
@@ -63,13 +69,23 @@ final class LogicalCapturer {
         try log.execute("SET row_security = off")
         // The event builders run in their caller's search_path: only PostgreSQL's own functions.
         try log.execute("SET search_path = pg_catalog, pg_temp")
-        while !stop.isStopped {
-            checkLag(log)
-            let won = try log.execute("SELECT pg_try_advisory_lock($1::int8)", [String(AdvisoryLockKey.capturer)])
-            if won.first?.first == "t" { break }
-            sleep(settings.electionInterval)
+        var action = leadership.connected()
+        election: while !stop.isStopped {
+            switch action {
+            case .askForLock:
+                checkLag(log)
+                let won = try log.execute("SELECT pg_try_advisory_lock($1::int8)", [String(AdvisoryLockKey.capturer)])
+                action = leadership.lockAnswered(won: won.first?.first == "t")
+            case .wait(let delay):
+                sleep(delay)
+                action = leadership.waited()
+            case .lead:
+                break election
+            case .stepDown:
+                return
+            }
         }
-        guard !stop.isStopped else { return }
+        guard !stop.isStopped, leadership.isCapturer else { return }
         status.setCapturer(true)
         defer { status.setCapturer(false) }
         let recorded = try log.execute("SELECT written_through::text FROM tidings.capture_position")

@@ -86,7 +86,7 @@ public struct Migrator: Sendable {
                 report.notes += try await LogicalCaptureInstaller(connection: connection, logger: logger, configFile: configFile)
                     .apply(captures, shapes: shapes, settings: capture)
             } else {
-                try await connection.perform("UPDATE tidings.capture_position SET mode = 'triggers'", logger: logger)
+                try await ChangeLog.recordTriggerCapture(on: connection, logger: logger)
             }
             report.installedCaptures = outcome.installed
             report.updatedCaptures = outcome.updated

@@ -1,7 +1,5 @@
-import Logging
-import PostgresNIO
-
-/// Where the log stands against retention: what a resume must be told before it continues.
+/// Where the log stands against retention: what a resume must be told before it continues
+/// (``ChangeLog/retentionState()`` reads it).
 public struct RetentionState: Sendable, Equatable {
     /// The largest id ever pruned; 0 when nothing was.
     public var prunedThrough: Int64
@@ -31,20 +29,5 @@ public struct RetentionState: Sendable, Equatable {
     /// or, above the head, the events from the head on.
     public func resumePoint(after lastID: Int64) -> Int64 {
         isAboveHead(lastID) ? head : max(lastID, oldest - 1)
-    }
-
-    /// Reads the state through `tidings.retention_state()`.
-    public static func read(from client: PostgresClient, logger: Logger) async throws -> RetentionState {
-        let rows = try await client.query(
-            """
-            SELECT s.pruned_through, s.oldest, greatest(s.pruned_through, (SELECT coalesce(max(id), 0) FROM tidings.changes))
-            FROM tidings.retention_state() AS s
-            """,
-            logger: logger
-        )
-        for try await (prunedThrough, oldest, head) in rows.decode((Int64, Int64, Int64).self) {
-            return RetentionState(prunedThrough: prunedThrough, oldest: oldest, head: head)
-        }
-        return RetentionState(prunedThrough: 0, oldest: 1, head: 0)
     }
 }

@@ -28,8 +28,7 @@ package enum RowsSnapshot {
                 throw RowsError(.tableMissing, "table \(capture.table) is captured but does not exist in the database")
             }
             let query = try RowsQuery(capture: capture, table: table, grant: grant, after: after, limit: limit)
-            var cursor: Int64 = 0
-            for try await id in try await connection.query(RowsCursor.query, logger: logger).decode(Int64.self) { cursor = id }
+            let cursor = try await ChangeLog.snapshotCursor(on: connection, logger: logger)
             var rows: [ByteBuffer] = []
             var keys: [[String]] = []
             do {

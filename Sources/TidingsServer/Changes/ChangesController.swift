@@ -69,7 +69,7 @@ struct ChangesController: Sendable {
         var after = request.after ?? 0
         var reset: RetentionState?
         if let requested = request.after {
-            let state = try await RetentionState.read(from: reader.client, logger: reader.logger)
+            let state = try await reader.log.retentionState()
             if state.requiresReset(after: requested) {
                 reset = state
                 after = state.resumePoint(after: requested)
@@ -78,7 +78,7 @@ struct ChangesController: Sendable {
         let (changes, next) = try await reader.read(after: after, grant: grant, limit: request.limit)
         if reset == nil, request.after != nil {
             // Pruning that ran past `after` while the page was read may have taken events it missed.
-            let state = try await RetentionState.read(from: reader.client, logger: reader.logger)
+            let state = try await reader.log.retentionState()
             if state.prunedThrough > after { reset = state }
         }
         return ChangesPage(changes: changes, next: next, reset: reset)

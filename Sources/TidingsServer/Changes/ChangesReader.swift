@@ -1,13 +1,10 @@
-import Logging
-import PostgresNIO
 import TidingsCore
 import TidingsPostgres
 
 /// Reads a `/changes` page from the log: the candidates the topic-key index finds after the
 /// client's id, kept as the grant delivers them (the update, a moved delete or nothing), exactly as a stream would.
 struct ChangesReader: Sendable {
-    let client: PostgresClient
-    let logger: Logger
+    let log: ChangeLog
     /// Candidate pages read per request at most, so one request's work stays bounded when the
     /// index finds many events the grant does not deliver; `next` then says where to go on.
     var maxPages = 8
@@ -18,8 +15,7 @@ struct ChangesReader: Sendable {
         var cursor = after
         var delivered: [Change] = []
         for _ in 0..<maxPages {
-            let rows = try await client.query(ChangeLogQuery.query(after: cursor, keys: keys, limit: limit), logger: logger)
-            let candidates = try await ChangeLogQuery.decode(rows)
+            let candidates = try await log.candidates(after: cursor, keys: keys, limit: limit)
             for change in candidates {
                 cursor = change.id
                 guard let view = grant.view(of: change) else { continue }

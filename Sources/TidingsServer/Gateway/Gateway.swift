@@ -50,6 +50,7 @@ public struct Gateway: Sendable {
             throw GatewayStartupError(.invalidDatabaseURL, "postgres.url: \(error)")
         }
         let feed = ChangeFeed(configuration: connection, sink: hub, logger: logger)
+        let log = ChangeLog(client: client, logicalCapture: config.capture.mode == .logical, logger: logger)
         let verifier: TokenVerifier
         do {
             verifier = try await TokenVerifier.load(config.auth.jwt, logger: logger)
@@ -65,7 +66,7 @@ public struct Gateway: Sendable {
         let limiter = StreamLimiter(limit: config.auth.maxStreamsPerToken, anonymousLimit: config.limits.maxAnonymousStreams)
         EventsController(
             hub: hub,
-            replay: LogReplay(client: client, logger: logger),
+            replay: LogReplay(log: log),
             authenticator: authenticator,
             stream: config.stream,
             limiter: limiter,
@@ -73,14 +74,14 @@ public struct Gateway: Sendable {
         ).register(on: router)
         ChangesController(
             hub: hub,
-            reader: ChangesReader(client: client, logger: logger),
+            reader: ChangesReader(log: log),
             authenticator: authenticator,
             maxSelectors: config.stream.maxSelectors,
             metrics: metrics,
             limiter: limiter
         ).register(on: router)
         PublishController(
-            client: client,
+            log: log,
             authenticator: authenticator,
             maxBody: config.publish.maxBody,
             metrics: metrics,
@@ -88,8 +89,7 @@ public struct Gateway: Sendable {
             bodyDeadline: config.limits.requestHead,
             capturedEvents: Set(
                 config.tables.flatMap { table in ChangeOperation.allCases.map { "\(table.table.eventPrefix).\($0.rawValue)" } }
-            ),
-            logicalCapture: config.capture.mode == .logical
+            )
         ).register(on: router)
         let capture = Self.logicalCapture(config, logger: logger)
         let metricsController = MetricsController(metrics: metrics, feed: feed.status, capture: capture?.status)
@@ -111,7 +111,7 @@ public struct Gateway: Sendable {
             throw GatewayStartupError(.invalidTLSSetup, "tls: cannot set up TLS with HTTP/2: \(error)")
         }
         let channels = ChannelFeed(channels: config.channels, configuration: connection, hub: hub, logger: logger)
-        let pruner = Pruner(client: client, settings: config.retention, logger: logger) { metrics.eventsPruned.increment(by: $0) }
+        let pruner = Pruner(log: log, settings: config.retention, logger: logger) { metrics.eventsPruned.increment(by: $0) }
         let clock = HubClock(hub: hub, heartbeat: config.stream.heartbeat, expiryResolution: .milliseconds(250))
         let optionalServices: [(any Service)?] = [verifier.remote, metricsServer]
         let problems = CaptureProblemWatch(client: client, logger: logger) { metrics.countCaptureProblems(table: $0, count: $1) }

@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import TidingsPostgres
 
 /// Runs a request's database work with a deadline, turning an unreachable PostgreSQL into a
 /// 503 rather than a hanging request or a 500, and a value PostgreSQL refuses into a 400 that
@@ -26,6 +27,8 @@ enum DatabaseCall {
             }
         } catch let error as APIError {
             throw error
+        } catch let error as ChangeLogError {
+            throw APIError.unavailable(error.message)
         } catch let error as PSQLError {
             if let state = error.serverInfo?[.sqlState], let refused = APIError.refusedByDatabase(sqlState: state, field: field) {
                 logger.debug("database refused a value", metadata: ["sqlstate": "\(state)", "field": "\(field)"])

@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import PostgresNIO
 import TidingsCore
 import TidingsPostgres
 
@@ -9,8 +8,7 @@ import TidingsPostgres
 /// A stream never fails because PostgreSQL is away (EventSource gives up on errors): a failed
 /// read is retried with backoff until it succeeds or the stream ends.
 struct LogReplay: Sendable {
-    let client: PostgresClient
-    let logger: Logger
+    let log: ChangeLog
     var pageSize = 500
 
     /// Writes the delivered events with `after < id <= through`, in id order. When retention
@@ -27,8 +25,7 @@ struct LogReplay: Sendable {
         while cursor < through {
             let from = cursor
             let page = try await retrying(isCancelled: isCancelled) {
-                let rows = try await client.query(ChangeLogQuery.page(after: from, through: through, limit: pageSize), logger: logger)
-                return try await ChangeLogQuery.decodePage(rows, limit: pageSize)
+                try await log.page(after: from, through: through, limit: pageSize)
             }
             var frames: [ByteBuffer] = []
             if page.missedPruned(after: cursor) {
@@ -44,7 +41,7 @@ struct LogReplay: Sendable {
 
     /// The retention watermark a resume is checked against.
     func retentionState(isCancelled: () -> Bool) async throws -> RetentionState {
-        try await retrying(isCancelled: isCancelled) { try await RetentionState.read(from: client, logger: logger) }
+        try await retrying(isCancelled: isCancelled) { try await log.retentionState() }
     }
 
     /// Runs `read` until it succeeds, with backoff; stops when the stream has ended.
@@ -56,7 +53,10 @@ struct LogReplay: Sendable {
             } catch {
                 if isCancelled() || Task.isCancelled { throw CancellationError() }
                 let delay = backoff.next()
-                logger.warning("log read failed; retrying", metadata: ["error": "\(String(reflecting: error))", "retry_in": "\(delay)"])
+                log.logger.warning(
+                    "log read failed; retrying",
+                    metadata: ["error": "\(String(reflecting: error))", "retry_in": "\(delay)"]
+                )
                 try await Task.sleep(for: delay)
             }
         }

@@ -3,20 +3,16 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import PostgresNIO
 import TidingsCore
+import TidingsPostgres
 
 extension PublishController {
     /// `POST /publish` with an `Idempotency-Key`: 201 when published now, 200 with the first id
     /// for a repeat, 409 when the key was used with another body.
-    func publishOnce(_ parsed: PublishRequest, key: IdempotencyKey, field: String, logger: Logger) async throws -> Response {
-        let client = self.client
-        let topics = parsed.topics.map(\.description)
-        let statement: PostgresQuery = "SELECT tidings.publish(\(topics), \(parsed.event), (\(parsed.body)::jsonb)->'data')"
-        let outcome = try await DatabaseCall.run(field: field, logger: logger) {
-            try await client.withConnection { connection in
-                try await IdempotentPublish.run(statement, key: key, logical: logicalCapture, on: connection, logger: logger)
-            }
+    func publishOnce(_ parsed: PublishRequest, key: IdempotencyKey, field: String, log: ChangeLog) async throws -> Response {
+        let key = PublishKey(scope: key.scope, key: key.key, bodyHash: key.bodyHash)
+        let outcome = try await DatabaseCall.run(field: field, logger: log.logger) {
+            try await log.publish(topics: parsed.topics.map(\.description), event: parsed.event, envelope: parsed.body, key: key)
         }
         let id: Int64?
         let status: HTTPResponse.Status

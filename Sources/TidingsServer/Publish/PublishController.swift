@@ -8,9 +8,11 @@ import TidingsCore
 import TidingsPostgres
 
 /// `POST /publish`: an event that does not start as a row change, written through
-/// `tidings.publish()` so that it is logged, ordered and replayable like one.
+/// ``ChangeLog/publish(topics:event:envelope:)`` so that it is logged, ordered and replayable like one.
 struct PublishController: Sendable {
-    let client: PostgresClient
+    /// Knows the capture mode: in `capture.mode: logical` the id is known once the capturer has
+    /// logged the publish.
+    let log: ChangeLog
     let authenticator: Authenticator
     let maxBody: Int
     let metrics: GatewayMetrics
@@ -19,8 +21,6 @@ struct PublishController: Sendable {
     var bodyDeadline: Duration = .seconds(10)
     /// The captured tables' event names (`orders.update`…): a publish may not pose as a row change.
     var capturedEvents: Set<String> = []
-    /// `capture.mode: logical`: the id is known once the capturer has logged the publish.
-    var logicalCapture = false
 
     func register(on router: Router<GatewayRequestContext>) {
         router.post("publish") { request, context in try await publish(request: request, context: context) }
@@ -40,27 +40,17 @@ struct PublishController: Sendable {
         if let refused = parsed.topics.first(where: { topic in !access.publish.contains { $0.matches(topic) } }) {
             throw APIError.forbidden("this token may not publish to topic '\(refused)'")
         }
-        let client = self.client
         let logger = context.logger
+        var log = self.log
+        log.logger = logger
         // Topics are checked here and event names are ASCII: what PostgreSQL can still refuse
         // is in `data`, unless a topic holds characters the database's encoding lacks.
         let field = parsed.topics.allSatisfy { $0.description.utf8.allSatisfy { $0 < 0x80 } } ? "data" : "topics or data"
         if let key = try IdempotencyKey(request: request, access: access, body: bytes) {
-            return try await publishOnce(parsed, key: key, field: field, logger: logger)
+            return try await publishOnce(parsed, key: key, field: field, log: log)
         }
-        let id = try await DatabaseCall.run(field: field, logger: logger) {
-            try await client.withConnection { connection in
-                let topics = parsed.topics.map(\.description)
-                // Autocommit: the deferred outbox trigger logs the event as the statement commits.
-                try await connection.perform(
-                    "SELECT tidings.publish(\(topics), \(parsed.event), (\(parsed.body)::jsonb)->'data')",
-                    logger: logger
-                )
-                if logicalCapture { return try await PublishedID.await(on: connection, logger: logger) }
-                let rows = try await connection.query("SELECT tidings.last_change_id()", logger: logger)
-                for try await id in rows.decode(Int64.self) { return id }
-                throw APIError.unavailable("the publish committed but its id could not be read")
-            }
+        let id = try await DatabaseCall.run(field: field, logger: logger) { [log] in
+            try await log.publish(topics: parsed.topics.map(\.description), event: parsed.event, envelope: parsed.body)
         }
         metrics.published.increment()
         return Response(

@@ -53,7 +53,7 @@ struct RetentionRaceTests {
             let client = PostgresClient(configuration: try config.postgres.url.clientConfiguration(), backgroundLogger: LiveGateway.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
-                var replay = LogReplay(client: client, logger: LiveGateway.logger)
+                var replay = LogReplay(log: ChangeLog(client: client, logger: LiveGateway.logger))
                 replay.pageSize = 2
                 let grant = Grant(granted: [try Selector(parsing: "items/**")], requested: [try Selector(parsing: "items/**")])
                 var written: [String] = []

@@ -45,7 +45,7 @@ package final class LogicalGatewayProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: try TidingsBinary.path)
         process.arguments = ["serve", "--config", configFile, "--log-level", "info"]
         logFile = configFile + ".log"
-        FileManager.default.createFile(atPath: logFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
         let log = FileHandle(forWritingAtPath: logFile)
         process.standardOutput = log
         process.standardError = log

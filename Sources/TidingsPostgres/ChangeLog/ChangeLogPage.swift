@@ -1,6 +1,6 @@
 import TidingsCore
 
-/// One read of the log by id (``ChangeLogQuery/page(after:through:limit:maxBytes:)``): its events
+/// One read of the log by id (``ChangeLog/page(after:through:limit:maxBytes:)``): its events
 /// and the retention watermark of the same snapshot.
 public struct ChangeLogPage: Sendable {
     /// Events in id order.

@@ -1,0 +1,10 @@
+/// What became of a publish under a ``PublishKey`` (``ChangeLog/publish(topics:event:envelope:key:)``).
+public enum PublishOutcome: Sendable, Equatable {
+    /// Published now, with this id.
+    case published(Int64)
+    /// Published earlier under this key with the same body, with this id (nil when that id could
+    /// not be recorded).
+    case repeated(Int64?)
+    /// The key was used earlier with another body.
+    case conflict
+}
