@@ -201,12 +201,18 @@ if [[ "$MODE" == logical && "${BURST:-0}" == 1 ]]; then
     "$BIN/pgbench" -h 127.0.0.1 -p "$PORT" -U postgres -n -c "$CLIENTS" -j "$CLIENTS" -t $((100000 / CLIENTS)) \
         -f "$HERE/insert.sql" postgres >/dev/null 2>&1
     burst=$("${PSQL[@]}" -At -c "SELECT count(*) FROM bench")
+    burst_cpu_before=$(cluster_cpu)
     start=$(date +%s.%N)
     "$TIDINGS" serve --config "$DIR/tidings.yaml" --log-level warning >>"$DIR/gateway.log" 2>&1 &
     GATEWAY_PID=$!
     wait_logged "$burst"
-    python3 -c "import sys; n, t = int(sys.argv[1]), float(sys.argv[2]); print(f'burst: {n} one-row transactions logged in {t:.2f} s from the gateway start: {n / t:,.0f} events/s')" \
-        "$burst" "$(echo "$(date +%s.%N) - $start" | bc)" >&2
+    elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+    # CPU per event, which a shared machine disturbs less than the rate: the cluster's (walsender,
+    # the capturer's backend, the writers' leftovers) and the gateway's.
+    burst_cpu_after=$(cluster_cpu)
+    gateway_cpu=$(python3 -c "import os, sys; f = open(f'/proc/{sys.argv[1]}/stat').read().rsplit(')', 1)[1].split(); print((int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK'))" "$GATEWAY_PID")
+    python3 -c "import sys; n, t, c, g = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]); print(f'burst: {n} one-row transactions logged in {t:.2f} s from the gateway start: {n / t:,.0f} events/s; CPU per event: cluster {c * 1e6 / n:.0f} µs, gateway {g * 1e6 / n:.0f} µs')" \
+        "$burst" "$elapsed" "$(echo "$burst_cpu_after - $burst_cpu_before" | bc)" "$gateway_cpu" >&2
     # Peak memory of the gateway while one transaction of 1,000,000 rows goes through it.
     "${PSQL[@]}" -c "TRUNCATE bench, tidings.changes, tidings.change_keys"
     before=$(awk '/VmHWM/ {print $2}' "/proc/$GATEWAY_PID/status")

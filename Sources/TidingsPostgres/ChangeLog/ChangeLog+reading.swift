@@ -174,7 +174,7 @@ extension ChangeLog {
         return changes
     }
 
-    /// One row as a ``Change``. A TRUNCATE's topics are selectors (see ``Change/truncated``).
+    /// One row as a ``Change``.
     private static func change(
         id: Int64,
         topics: [String],
@@ -185,14 +185,6 @@ extension ChangeLog {
         oldTopics: [String]?,
         moved: ByteBuffer?
     ) -> Change {
-        if op == "truncate" {
-            let selectors = topics.compactMap { try? Selector(parsing: $0) }
-            return Change(id: id, topics: [], event: event, data: data, committedAt: at, truncated: selectors)
-        }
-        let parsed = topics.compactMap { try? Topic(logged: $0) }
-        let move = moved.map { data in
-            Change.Move(oldTopics: (oldTopics ?? []).compactMap { try? Topic(logged: $0) }, data: data)
-        }
-        return Change(id: id, topics: parsed, event: event, data: data, committedAt: at, move: move)
+        Change(loggedID: id, topics: topics, event: event, data: data, at: at, op: op, oldTopics: oldTopics, moved: moved)
     }
 }

@@ -22,14 +22,19 @@ package struct ChangeLog: Sendable {
     package static let maxPageBytes = 4 << 20
 
     let client: PostgresClient
-    /// `capture.mode: logical`: a publish is numbered by the capturer after it committed.
-    let logicalCapture: Bool
+    /// `capture.mode: logical`: the slot the capturer reads; a publish is numbered by the
+    /// capturer after it committed, and refused while no capturer streams the slot. `nil` in
+    /// triggers mode.
+    let captureSlot: String?
     /// Where the statements' own logging goes; a request may swap in its own logger.
     package var logger: Logger
 
-    package init(client: PostgresClient, logicalCapture: Bool = false, logger: Logger) {
+    /// `capture.mode: logical`.
+    var logicalCapture: Bool { captureSlot != nil }
+
+    package init(client: PostgresClient, captureSlot: String? = nil, logger: Logger) {
         self.client = client
-        self.logicalCapture = logicalCapture
+        self.captureSlot = captureSlot
         self.logger = logger
     }
 }

@@ -5,6 +5,7 @@ package struct ChangeLogError: Error, Sendable, CustomStringConvertible {
     package struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case publishedIDUnread
+            case captureUnavailable
         }
 
         private let base: Base
@@ -12,6 +13,8 @@ package struct ChangeLogError: Error, Sendable, CustomStringConvertible {
 
         /// A publish committed, but reading the id it was given returned nothing.
         package static let publishedIDUnread = Self(.publishedIDUnread)
+        /// `capture.mode: logical` and no gateway streams the slot: nothing was published.
+        package static let captureUnavailable = Self(.captureUnavailable)
 
         package var description: String { base.rawValue }
     }

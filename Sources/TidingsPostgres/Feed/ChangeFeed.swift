@@ -18,14 +18,17 @@ import TidingsCore
 /// Returning from ``run()`` happens only on graceful shutdown or cancellation.
 package final class ChangeFeed: Service {
     private let configuration: PostgresConnection.Configuration
-    private let sink: any ChangeSink
+    let sink: any ChangeSink
     /// The thread the feed's connections and tasks run on; its owner shuts it down after ``run()`` returns.
     private let feedLoop: FeedEventLoop
     private let logger: Logger
     private let batchSize: Int
     private let pollInterval: Duration
     /// The cursor, the attempt, its progress and its backoff: every decision the feed makes.
-    private let machine: Mutex<FeedStateMachine>
+    let machine: Mutex<FeedStateMachine>
+    /// Held from a decision of `machine` to the sink calls it asks for: the feed's reads and the
+    /// capturer's hand-over (``receiveCaptured(_:)``) reach the sink one at a time, in id order.
+    let delivery = Mutex(())
     private let connectionCounter = Atomic<Int>(0)
     /// Readiness, cursor and counters for `/readyz` and the metrics.
     package let status = FeedStatus()
@@ -242,25 +245,29 @@ package final class ChangeFeed: Service {
             cursor = id
         case .findEnd:
             cursor = try await ChangeLog.lastID(on: connection, logger: logger)
-            try deliver(through: cursor, attempt: attempt)
-            status.update { $0.cursor = cursor }
-            sink.start(after: cursor)
+            try delivery.withLock { [cursor] _ throws in
+                try deliver(through: cursor, attempt: attempt)
+                status.update { $0.cursor = cursor }
+                sink.start(after: cursor)
+            }
         }
         while true {
             machine.withLock { $0.readStarted(attempt: attempt, at: .now) }
             let page = try await ChangeLog.page(after: cursor, limit: batchSize, on: connection, logger: logger)
-            guard
-                case .deliver(let reset, let skip, let readAgainAfter) = machine.withLock({ $0.pageRead(page, attempt: attempt, at: .now) })
-            else { throw ChangeFeedError.stalled }
-            if let reset {
-                logger.warning(
-                    "change feed: retention pruned events before the feed read them; streams get tidings.reset",
-                    metadata: ["cursor": "\(reset.after)", "oldest": "\(reset.oldest)"]
-                )
-                sink.reset(after: reset.after, oldest: reset.oldest)
-                status.update { $0.cursor = page.prunedThrough }
+            let readAgainAfter = try delivery.withLock { _ throws -> Int64? in
+                let decision = machine.withLock { $0.pageRead(page, attempt: attempt, at: .now) }
+                guard case .deliver(let reset, let skip, let readAgainAfter) = decision else { throw ChangeFeedError.stalled }
+                if let reset {
+                    logger.warning(
+                        "change feed: retention pruned events before the feed read them; streams get tidings.reset",
+                        metadata: ["cursor": "\(reset.after)", "oldest": "\(reset.oldest)"]
+                    )
+                    sink.reset(after: reset.after, oldest: reset.oldest)
+                    status.update { $0.cursor = page.prunedThrough }
+                }
+                hand(page.changes.dropFirst(skip))
+                return readAgainAfter
             }
-            hand(page.changes.dropFirst(skip))
             guard let readAgainAfter else { return }
             cursor = readAgainAfter
         }

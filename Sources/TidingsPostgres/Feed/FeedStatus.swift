@@ -12,7 +12,11 @@ package final class FeedStatus: Sendable {
         /// The last id handed to the sink, `nil` before the feed has started.
         package var cursor: Int64?
         package var reconnects = 0
+        /// Events read from the log and handed to the sink.
         package var eventsRead = 0
+        /// Events this gateway's capturer committed and handed to the sink without a read
+        /// (``ChangeFeed/receiveCaptured(_:)``).
+        package var eventsCaptured = 0
         /// Reads of the log that wake-ups asked for. Polls and the catch-up after LISTEN are not counted.
         package var readsOnWakeUp = 0
         /// `pg_notification_queue_usage()` at the last poll: the share of PostgreSQL's NOTIFY queue

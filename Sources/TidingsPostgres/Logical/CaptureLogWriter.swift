@@ -1,15 +1,20 @@
+import NIOCore
 import TidingsCore
 
-/// Writes decoded changes into `tidings.changes`, in the order they were committed, a batch per
-/// statement: first each run of one table's rows through that table's event builder, the same
-/// function its trigger would call (PostgreSQL rebuilds the row of the table's type from the
-/// WAL's text values, converts them and renders topics, `new`, `old`, moves and problems), then
-/// the whole batch through `tidings.log_captured`, which numbers the events, gives them the `data`
-/// `tidings.log_change` would, records the position written through and wakes the gateways once.
+/// Writes decoded changes into `tidings.changes`, in the order they were committed, one
+/// statement per run of a batch (one table's rows, TRUNCATEs, publishes, problems): the statement
+/// calls each row's event builder, the same function its trigger would call (PostgreSQL rebuilds
+/// the row of the table's type from the WAL's text values, converts them and renders topics,
+/// `new`, `old`, moves and problems), and passes what it built, typed, to `tidings.log_events`,
+/// which numbers the events, gives them the `data` `tidings.log_change` would, records the
+/// position written through and wakes the gateways. Each statement is prepared once per
+/// connection.
 ///
 /// A batch that ends inside a transaction is written without a position and the log transaction
 /// stays open, so a transaction of any size is never held in memory whole and still reaches the
-/// log atomically. Not `Sendable`: it lives on the capturer's thread with its connection.
+/// log atomically. A log transaction written by one flush is returned as ``Flushed/captured`` once
+/// committed, for this gateway's own feed; a larger one is left for the feeds to read. Not
+/// `Sendable`: it lives on the capturer's thread with its connection.
 final class CaptureLogWriter {
     /// One change waiting to be written.
     enum Pending {
@@ -22,19 +27,18 @@ final class CaptureLogWriter {
         case problem(table: TableName, problem: String)
     }
 
-    /// One built event, as `tidings.log_captured` takes it.
-    private struct Built {
-        var topics: String?
-        var oldTopics: String?
-        var event: String?
-        var table: String?
-        var op: String?
-        var payload: String?
-        var movedOld: String?
-        var problems: String?
-        var commitTime: Int64
-        var source: String?
+    /// What one ``flush(through:)`` wrote.
+    struct Flushed {
+        /// Events written into the log.
+        var logged = 0
+        /// The committed events, when the flush committed a log transaction it wrote alone.
+        var captured: CapturedEvents?
     }
+
+    /// `tidings.log_events`' columns, as every statement here selects them.
+    private static let columns = "l.previous, l.id, l.topics, l.event, l.data, l.at, l.op, l.old_topics, l.moved"
+    /// The commit time, microseconds since 2000-01-01 as pgoutput sends it, as a timestamptz.
+    private static let commitTime = "'2000-01-01 00:00:00+00'::timestamptz + c.micros * interval '1 microsecond'"
 
     private let connection: LibPQConnection
     private(set) var pending: [Pending] = []
@@ -50,50 +54,47 @@ final class CaptureLogWriter {
 
     /// Writes what is pending. With `through`, also records that position and commits the log
     /// transaction; without, the transaction stays open for the rest of a large transaction.
-    /// - Returns: the number of events written.
     @discardableResult
-    func flush(through: LSN?) throws(LogicalCaptureError) -> Int {
-        if pending.isEmpty && through == nil { return 0 }
+    func flush(through: LSN?) throws(LogicalCaptureError) -> Flushed {
+        if pending.isEmpty && through == nil { return Flushed() }
+        // Only a log transaction that one flush writes and commits is handed over: its events
+        // are bounded by the batch size.
+        let hand = through != nil && !inTransaction
         if !inTransaction {
             try connection.execute("BEGIN")
             inTransaction = true
         }
-        var built: [Built] = []
-        built.reserveCapacity(pending.count)
+        var runs: [ArraySlice<Pending>] = []
         var start = 0
         while start < pending.count {
             var end = start + 1
             while end < pending.count, Self.sameRun(pending[start], pending[end]) { end += 1 }
-            built += try build(pending[start..<end])
+            runs.append(pending[start..<end])
             start = end
         }
-        var logged = 0
-        if !built.isEmpty || through != nil {
-            let rows = try connection.execute(
-                """
-                SELECT tidings.log_captured($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                    $7::text[], $8::text[],
-                    ARRAY(SELECT '2000-01-01 00:00:00+00'::timestamptz + t.micros * interval '1 microsecond'
-                        FROM unnest($9::int8[]) WITH ORDINALITY AS t(micros, position) ORDER BY t.position),
-                    $10::pg_lsn[], $11::pg_lsn)
-                """,
-                [
-                    PostgresLiteral.array(built.map(\.topics)), PostgresLiteral.array(built.map(\.oldTopics)),
-                    PostgresLiteral.array(built.map(\.event)), PostgresLiteral.array(built.map(\.table)),
-                    PostgresLiteral.array(built.map(\.op)), PostgresLiteral.array(built.map(\.payload)),
-                    PostgresLiteral.array(built.map(\.movedOld)), PostgresLiteral.array(built.map(\.problems)),
-                    PostgresLiteral.array(built.map { String($0.commitTime) }), PostgresLiteral.array(built.map(\.source)),
-                    through?.description,
-                ]
+        var flushed = Flushed()
+        var previous: Int64?
+        var changes: [Change] = []
+        if runs.isEmpty, let through {
+            try connection.execute(
+                prepared: "SELECT \(Self.columns) FROM tidings.log_events('{}'::tidings.captured_event[], $1::pg_lsn, false) AS l",
+                [through.description]
             )
-            logged = rows.first?.first.flatMap { $0.flatMap { Int($0) } } ?? 0
+        }
+        for (index, run) in runs.enumerated() {
+            let rows = try write(run, through: index == runs.count - 1 ? through : nil, hand: hand)
+            flushed.logged += rows.count
+            guard hand else { continue }
+            if previous == nil, let first = rows.first { previous = first[0].flatMap { Int64($0) } }
+            changes += rows.compactMap(Self.change)
         }
         pending.removeAll(keepingCapacity: true)
         if through != nil {
             try connection.execute("COMMIT")
             inTransaction = false
+            if hand, let previous { flushed.captured = CapturedEvents(previous: previous, changes: changes) }
         }
-        return logged
+        return flushed
     }
 
     /// Drops what is pending and rolls the open log transaction back (the slot was not confirmed
@@ -106,139 +107,125 @@ final class CaptureLogWriter {
         }
     }
 
-    /// Builds one run's events, in the run's order; a publish whose tag is wrong is left out.
-    private func build(_ run: ArraySlice<Pending>) throws(LogicalCaptureError) -> [Built] {
+    /// Builds and logs one run's events, in the run's order (a publish whose tag is wrong is left
+    /// out); returns `tidings.log_events`' rows.
+    private func write(_ run: ArraySlice<Pending>, through: LSN?, hand: Bool) throws(LogicalCaptureError) -> LibPQConnection.Rows {
+        let tail = [through?.description, hand ? "t" : "f"]
         switch run.first {
         case .row(let table, let builder, _, _, _, _):
             var ops: [String?] = []
             var news: [String?] = []
             var olds: [String?] = []
-            var times: [Int64] = []
+            var times: [String?] = []
             for case .row(_, _, let op, let new, let old, let time) in run {
                 ops.append(op)
                 news.append(new)
                 olds.append(old)
-                times.append(time)
+                times.append(String(time))
             }
             let qualified = SQLText.qualified(table)
             // The builder's row arguments are of the table's type: anyelement resolves to it.
-            let rows = try connection.execute(
-                """
-                SELECT c.position, to_jsonb(b.topics)::text, to_jsonb(b.old_topics)::text,
-                    (coalesce(b.payload, '{}'::jsonb) || jsonb_build_object('table', $4::text, 'op', c.op))::text,
-                    b.moved_old::text, CASE WHEN cardinality(b.problems) > 0 THEN to_jsonb(b.problems)::text END
-                FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS c(op, new_text, old_text, position),
-                    LATERAL \(EventBuilder.qualified(builder))(c.op, c.old_text::\(qualified), c.new_text::\(qualified)) AS b
-                ORDER BY c.position
-                """,
-                [PostgresLiteral.array(ops), PostgresLiteral.array(news), PostgresLiteral.array(olds), table.description]
+            return try connection.execute(
+                prepared: """
+                    SELECT \(Self.columns) FROM tidings.log_events(ARRAY(
+                        SELECT ROW(b.topics, b.old_topics, $5::text || c.op, $4::text, c.op,
+                            coalesce(b.payload, '{}'::jsonb) || jsonb_build_object('table', $4::text, 'op', c.op),
+                            b.moved_old, CASE WHEN cardinality(b.problems) > 0 THEN b.problems END,
+                            \(Self.commitTime), NULL)::tidings.captured_event
+                        FROM unnest($1::text[], $2::text[], $3::text[], $6::int8[])
+                                WITH ORDINALITY AS c(op, new_text, old_text, micros, position),
+                            LATERAL \(EventBuilder.qualified(builder))(c.op, c.old_text::\(qualified), c.new_text::\(qualified)) AS b
+                        ORDER BY c.position
+                    ), $7::pg_lsn, $8::boolean) AS l
+                    """,
+                [
+                    PostgresLiteral.array(ops), PostgresLiteral.array(news), PostgresLiteral.array(olds), table.description,
+                    table.eventPrefix + ".", PostgresLiteral.array(times),
+                ] + tail
             )
-            return rows.compactMap { row in
-                guard let ordinal = row[0].flatMap({ Int($0) }), ordinal >= 1, ordinal <= ops.count, let op = ops[ordinal - 1] else {
-                    return nil
-                }
-                return Built(
-                    topics: row[1],
-                    oldTopics: row[2],
-                    event: table.eventPrefix + "." + op,
-                    table: table.description,
-                    op: op,
-                    payload: row[3],
-                    movedOld: row[4],
-                    problems: row[5],
-                    commitTime: times[ordinal - 1],
-                    source: nil
-                )
-            }
         case .truncate:
             var tables: [String?] = []
-            var times: [Int64] = []
-            var prefixes: [String] = []
+            var prefixes: [String?] = []
+            var times: [String?] = []
             for case .truncate(let table, let time) in run {
                 tables.append(table.description)
                 prefixes.append(table.eventPrefix)
-                times.append(time)
+                times.append(String(time))
             }
             // The selectors `migrate` recorded for the table's TRUNCATE event (tidings.captures).
-            let rows = try connection.execute(
-                """
-                SELECT c.position, to_jsonb(k.truncate_topics)::text
-                FROM unnest($1::text[]) WITH ORDINALITY AS c(tbl, position)
-                JOIN tidings.captures AS k ON k.table_name = c.tbl
-                ORDER BY c.position
-                """,
-                [PostgresLiteral.array(tables)]
+            return try connection.execute(
+                prepared: """
+                    SELECT \(Self.columns) FROM tidings.log_events(ARRAY(
+                        SELECT ROW(k.truncate_topics, NULL, c.prefix || '.truncate', c.tbl, 'truncate',
+                            jsonb_build_object('table', c.tbl, 'op', 'truncate'), NULL, NULL, \(Self.commitTime), NULL
+                        )::tidings.captured_event
+                        FROM unnest($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS c(tbl, prefix, micros, position)
+                        JOIN tidings.captures AS k ON k.table_name = c.tbl
+                        ORDER BY c.position
+                    ), $4::pg_lsn, $5::boolean) AS l
+                    """,
+                [PostgresLiteral.array(tables), PostgresLiteral.array(prefixes), PostgresLiteral.array(times)] + tail
             )
-            return rows.compactMap { row in
-                guard let ordinal = row[0].flatMap({ Int($0) }), ordinal >= 1, ordinal <= tables.count, let table = tables[ordinal - 1]
-                else {
-                    return nil
-                }
-                return Built(
-                    topics: row[1],
-                    oldTopics: nil,
-                    event: prefixes[ordinal - 1] + ".truncate",
-                    table: table,
-                    op: "truncate",
-                    payload: #"{"table": \#(Self.jsonString(table)), "op": "truncate"}"#,
-                    movedOld: nil,
-                    problems: nil,
-                    commitTime: times[ordinal - 1],
-                    source: nil
-                )
-            }
         case .publish:
             var contents: [String?] = []
-            var times: [Int64] = []
-            var lsns: [LSN] = []
+            var times: [String?] = []
+            var lsns: [String?] = []
             for case .publish(let content, let time, let lsn) in run {
                 contents.append(content)
-                times.append(time)
-                lsns.append(lsn)
+                times.append(String(time))
+                lsns.append(lsn.description)
             }
-            let rows = try connection.execute(
-                """
-                SELECT v.ordinal, (v.body -> 'topics')::text, v.body ->> 'event',
-                    jsonb_build_object('event', v.body -> 'event', 'data', v.body -> 'data')::text
-                FROM tidings.verified_publishes($1::text[]) AS v
-                ORDER BY v.ordinal
-                """,
-                [PostgresLiteral.array(contents)]
+            return try connection.execute(
+                prepared: """
+                    SELECT \(Self.columns) FROM tidings.log_events(ARRAY(
+                        SELECT ROW(ARRAY(SELECT jsonb_array_elements_text(v.body -> 'topics')), NULL, v.body ->> 'event', NULL,
+                            'publish', jsonb_build_object('event', v.body -> 'event', 'data', v.body -> 'data'), NULL, NULL,
+                            \(Self.commitTime), c.lsn
+                        )::tidings.captured_event
+                        FROM tidings.verified_publishes($1::text[]) AS v
+                        JOIN unnest($2::int8[], $3::pg_lsn[]) WITH ORDINALITY AS c(micros, lsn, position) ON c.position = v.ordinal
+                        ORDER BY v.ordinal
+                    ), $4::pg_lsn, $5::boolean) AS l
+                    """,
+                [PostgresLiteral.array(contents), PostgresLiteral.array(times), PostgresLiteral.array(lsns)] + tail
             )
-            return rows.compactMap { row in
-                guard let ordinal = row[0].flatMap({ Int($0) }), ordinal >= 1, ordinal <= contents.count else { return nil }
-                return Built(
-                    topics: row[1],
-                    oldTopics: nil,
-                    event: row[2],
-                    table: nil,
-                    op: "publish",
-                    payload: row[3],
-                    movedOld: nil,
-                    problems: nil,
-                    commitTime: times[ordinal - 1],
-                    source: lsns[ordinal - 1].description
-                )
-            }
         case .problem:
-            return run.compactMap { change in
-                guard case .problem(let table, let problem) = change else { return nil }
-                return Built(
-                    topics: "[]",
-                    oldTopics: nil,
-                    event: nil,
-                    table: table.description,
-                    op: nil,
-                    payload: nil,
-                    movedOld: nil,
-                    problems: "[" + Self.jsonString(problem) + "]",
-                    commitTime: 0,
-                    source: nil
-                )
+            var tables: [String?] = []
+            var problems: [String?] = []
+            for case .problem(let table, let problem) in run {
+                tables.append(table.description)
+                problems.append(problem)
             }
+            return try connection.execute(
+                prepared: """
+                    SELECT \(Self.columns) FROM tidings.log_events(ARRAY(
+                        SELECT ROW('{}'::text[], NULL, NULL, c.tbl, NULL, NULL, NULL, ARRAY[c.problem], NULL, NULL)::tidings.captured_event
+                        FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS c(tbl, problem, position)
+                        ORDER BY c.position
+                    ), $3::pg_lsn, $4::boolean) AS l
+                    """,
+                [PostgresLiteral.array(tables), PostgresLiteral.array(problems)] + tail
+            )
         case nil:
             return []
         }
+    }
+
+    /// One row of `tidings.log_events` with the event (`hand`), as the feed reads it.
+    private static func change(_ row: [String?]) -> Change? {
+        guard row.count == 9, let id = row[1].flatMap({ Int64($0) }), let topics = row[2], let event = row[3],
+            let data = row[4], let at = row[5].flatMap({ Double($0) }), let op = row[6]
+        else { return nil }
+        return Change(
+            loggedID: id,
+            topics: PostgresArrayText.parse(topics).compactMap { $0 },
+            event: event,
+            data: ByteBuffer(string: data),
+            at: at,
+            op: op,
+            oldTopics: row[7].map { PostgresArrayText.parse($0).compactMap { $0 } },
+            moved: row[8].map { ByteBuffer(string: $0) }
+        )
     }
 
     private static func sameRun(_ first: Pending, _ next: Pending) -> Bool {
@@ -247,21 +234,5 @@ final class CaptureLogWriter {
         case (.truncate, .truncate), (.publish, .publish), (.problem, .problem): true
         default: false
         }
-    }
-
-    /// `text` as a JSON string.
-    private static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -18,11 +18,19 @@ struct CaptureSession {
     private let logger: Logger
     private let status: CaptureStatus
     private let writer: CaptureLogWriter
+    /// Takes each committed batch's events for this gateway's own feed.
+    private let captured: @Sendable (CapturedEvents) -> Void
     private var relations: [UInt32: CapturedRelation] = [:]
     private var position: CapturePosition
     private var commitTime: Int64 = 0
     private var lastStatus = ContinuousClock.now
     private var batchStarted: ContinuousClock.Instant?
+    /// When the last log transaction committed.
+    private var lastWrite = ContinuousClock.now - .seconds(1)
+    /// The shortest time between two log transactions while transactions keep coming: a stream
+    /// of small ones is logged in batches, not one commit (and one WAL flush) each, and a quiet
+    /// stream's single transaction is still logged at once.
+    private static let writeInterval = Duration.milliseconds(5)
 
     init(
         settings: LogicalCaptureSettings,
@@ -30,7 +38,8 @@ struct CaptureSession {
         stream: LibPQConnection,
         writtenThrough: LSN,
         logger: Logger,
-        status: CaptureStatus
+        status: CaptureStatus,
+        captured: @escaping @Sendable (CapturedEvents) -> Void
     ) {
         self.settings = settings
         self.log = log
@@ -39,13 +48,18 @@ struct CaptureSession {
         self.logger = logger
         self.status = status
         self.writer = CaptureLogWriter(connection: log)
+        self.captured = captured
     }
 
     /// Reads until `stop`; `tick` runs between reads (the lag check).
     mutating func pump(until stop: CaptureStopSignal, tick: () -> Void) throws(LogicalCaptureError) {
         while !stop.isStopped {
-            let ready = position.idle()
-            switch try stream.readCopyData(timeoutMilliseconds: ready == .none ? 100 : 0) {
+            var wait: Int32 = 100
+            if position.idle() != .none {
+                let early = Self.writeInterval - (ContinuousClock.now - lastWrite)
+                wait = early > .zero ? Int32(early.components.attoseconds / 1_000_000_000_000_000) + 1 : 0
+            }
+            switch try stream.readCopyData(timeoutMilliseconds: wait) {
             case .data(let bytes):
                 try handle(try ReplicationMessage.parse(bytes))
                 // A steady stream never idles: write at least every 50 ms.
@@ -143,11 +157,13 @@ struct CaptureSession {
     /// Writes what is pending, commits it with the position, then confirms the slot.
     private mutating func perform(_ action: CapturePosition.Action) throws(LogicalCaptureError) {
         guard case .writeBatch(let through) = action else { return }
-        let logged = try writer.flush(through: through)
-        logger.debug("wrote a batch", metadata: ["events": "\(logged)", "through": "\(through)"])
-        status.addLogged(Int64(logged))
+        let flushed = try writer.flush(through: through)
+        logger.debug("wrote a batch", metadata: ["events": "\(flushed.logged)", "through": "\(through)"])
+        status.addLogged(Int64(flushed.logged))
+        if let events = flushed.captured { captured(events) }
         position.written(through: through)
         batchStarted = nil
+        lastWrite = .now
         try sendStatus(replyRequested: false)
     }
 
@@ -195,10 +211,20 @@ struct CaptureSession {
                     WHERE d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = base.oid AND d.deptype = 'e'
                 ))::text,
                 coalesce(a.attnum = ANY (i.indkey), false)::text,
-                (t.typtype = 'd' AND t.oid >= 16384 AND NOT EXISTS (
-                    SELECT 1 FROM pg_catalog.pg_depend AS d
-                    WHERE d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
-                ) AND (t.typnotnull OR EXISTS (SELECT 1 FROM pg_catalog.pg_constraint AS c WHERE c.contypid = t.oid)))::text
+                -- A domain's input checks every domain down its chain of base types, so one with
+                -- no constraint of its own over a constrained one blocks too.
+                (t.typtype = 'd' AND EXISTS (
+                    WITH RECURSIVE chain(oid) AS (
+                        SELECT t.oid
+                        UNION ALL
+                        SELECT d.typbasetype FROM chain JOIN pg_catalog.pg_type AS d ON d.oid = chain.oid WHERE d.typtype = 'd'
+                    )
+                    SELECT 1 FROM chain JOIN pg_catalog.pg_type AS d ON d.oid = chain.oid
+                    WHERE d.typtype = 'd' AND d.oid >= 16384 AND NOT EXISTS (
+                        SELECT 1 FROM pg_catalog.pg_depend AS x
+                        WHERE x.classid = 'pg_catalog.pg_type'::regclass AND x.objid = d.oid AND x.deptype = 'e'
+                    ) AND (d.typnotnull OR EXISTS (SELECT 1 FROM pg_catalog.pg_constraint AS c WHERE c.contypid = d.oid))
+                ))::text
             FROM pg_catalog.pg_attribute AS a
             JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
             JOIN pg_catalog.pg_type AS base ON base.oid = CASE WHEN t.typelem <> 0 AND t.typlen = -1 THEN t.typelem ELSE t.oid END

@@ -8,8 +8,8 @@ package import TidingsCore
 /// column `null`: capture never fails on drift. A column whose type is user-defined (outside an
 /// extension) is NULL too, and reported: converting it could run code its owner wrote (a cast to
 /// `json` used by `to_jsonb`, a domain's check) with the capturer's rights, not the writer's.
-/// A user-defined domain with a constraint is checked even on NULL (and a `NOT NULL` one refuses
-/// it): a table with such a column cannot be rebuilt safely, so its changes are not logged and
+/// A user-defined domain with a constraint, of its own or of a domain it is built on, is checked
+/// even on NULL (and a `NOT NULL` one refuses it): a table with such a column cannot be rebuilt safely, so its changes are not logged and
 /// each one is counted as a capture problem (``blockingColumns``).
 package struct CapturedRelation: Sendable {
     /// One of the table's current columns.
@@ -17,7 +17,8 @@ package struct CapturedRelation: Sendable {
         package var name: String
         /// False when converting it could run code that the table's owner wrote.
         package var isSafe: Bool
-        /// True for a user-defined domain with a constraint: even NULL runs its check.
+        /// True for a user-defined domain with a constraint, its own or one down its chain of base
+        /// types: even NULL runs the check.
         package var isBlocking: Bool
 
         package init(name: String, isSafe: Bool, isBlocking: Bool = false) {

@@ -28,6 +28,8 @@ package final class LibPQConnection {
     }
 
     private var handle: OpaquePointer?
+    /// The statements ``execute(prepared:_:)`` has prepared on this connection, by text.
+    private var preparedNames: [String: String] = [:]
 
     /// Connects; `replication` opens a logical replication connection (`replication=database`).
     /// - Throws: ``LogicalCaptureError`` with libpq's message (it never contains the password).
@@ -57,6 +59,7 @@ package final class LibPQConnection {
     package func close() {
         PQfinish(handle)
         handle = nil
+        preparedNames = [:]
     }
 
     /// Runs one statement with text parameters and returns its rows.
@@ -73,10 +76,42 @@ package final class LibPQConnection {
         let result = Self.withCStrings(parameters) { pointers in
             PQexecParams(handle, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
         }
+        return try Self.rows(result, handle, code: code)
+    }
+
+    /// Runs one statement as ``execute(_:_:code:)`` does, prepared on first use and reused after:
+    /// the capturer's per-batch statements are parsed and planned once per connection.
+    @discardableResult
+    package func execute(prepared sql: String, _ parameters: [String?]) throws(LogicalCaptureError) -> Rows {
+        guard let handle else { throw LogicalCaptureError(.connectionFailed, "the connection is closed") }
+        let name: String
+        if let known = preparedNames[sql] {
+            name = known
+        } else {
+            name = "tidings_\(preparedNames.count + 1)"
+            let result = PQprepare(handle, name, sql, Int32(parameters.count), nil)
+            defer { PQclear(result) }
+            guard PQresultStatus(result) == PGRES_COMMAND_OK else {
+                throw LogicalCaptureError(.logWriteFailed, Self.resultMessage(result, handle))
+            }
+            preparedNames[sql] = name
+        }
+        let result = Self.withCStrings(parameters) { pointers in
+            PQexecPrepared(handle, name, Int32(parameters.count), pointers, nil, nil, 0)
+        }
+        return try Self.rows(result, handle, code: .logWriteFailed)
+    }
+
+    /// The rows of `result`, which this call frees.
+    private static func rows(
+        _ result: OpaquePointer?,
+        _ handle: OpaquePointer,
+        code: LogicalCaptureError.Code
+    ) throws(LogicalCaptureError) -> Rows {
         defer { PQclear(result) }
         let status = PQresultStatus(result)
         guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
-            throw LogicalCaptureError(code, Self.resultMessage(result, handle))
+            throw LogicalCaptureError(code, resultMessage(result, handle))
         }
         var rows: Rows = []
         let count = PQntuples(result)

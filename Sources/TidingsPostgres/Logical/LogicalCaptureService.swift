@@ -10,21 +10,30 @@ package struct LogicalCaptureService: Service {
     private let settings: LogicalCaptureSettings
     package let status: CaptureStatus
     private let logger: Logger
+    private let captured: @Sendable (CapturedEvents) -> Void
 
-    package init(settings: LogicalCaptureSettings, status: CaptureStatus = CaptureStatus(), logger: Logger) {
+    /// - Parameter captured: takes the events of each batch this gateway's capturer committed, in
+    ///   commit order, on the capturer's thread (``ChangeFeed/receiveCaptured(_:)``); it must not block.
+    package init(
+        settings: LogicalCaptureSettings,
+        status: CaptureStatus = CaptureStatus(),
+        logger: Logger,
+        captured: @escaping @Sendable (CapturedEvents) -> Void = { _ in }
+    ) {
         self.settings = settings
         self.status = status
         self.logger = logger
+        self.captured = captured
     }
 
     package func run() async throws {
         let stop = CaptureStopSignal()
-        let (settings, status, logger) = (settings, status, logger)
+        let (settings, status, logger, captured) = (settings, status, logger, captured)
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                     let thread = Thread {
-                        LogicalCapturer(settings: settings, status: status, stop: stop, logger: logger).run()
+                        LogicalCapturer(settings: settings, status: status, stop: stop, logger: logger, captured: captured).run()
                         done.resume()
                     }
                     thread.name = "tidings-capturer"

@@ -27,11 +27,19 @@ final class LogicalCapturer {
     private let status: CaptureStatus
     private let stop: CaptureStopSignal
     private let logger: Logger
+    private let captured: @Sendable (CapturedEvents) -> Void
     private var lastLagCheck = ContinuousClock.now - .seconds(60)
     private var lagWarned = false
     private var leadership: CaptureLeadership
 
-    init(settings: LogicalCaptureSettings, status: CaptureStatus, stop: CaptureStopSignal, logger: Logger) {
+    init(
+        settings: LogicalCaptureSettings,
+        status: CaptureStatus,
+        stop: CaptureStopSignal,
+        logger: Logger,
+        captured: @escaping @Sendable (CapturedEvents) -> Void
+    ) {
+        self.captured = captured
         self.settings = settings
         self.status = status
         self.stop = stop
@@ -103,7 +111,8 @@ final class LogicalCapturer {
             stream: stream,
             writtenThrough: position,
             logger: logger,
-            status: status
+            status: status,
+            captured: captured
         )
         do {
             try session.pump(until: stop) { self.checkLag(log) }

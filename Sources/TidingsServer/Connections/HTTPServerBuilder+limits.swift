@@ -7,7 +7,8 @@ import TidingsCore
 extension HTTPServerBuilder {
     /// The gateway's server: HTTP/1 (with `tls: off`) or TLS with HTTP/1.1 and HTTP/2 by ALPN,
     /// with SPEC §2 `limits` applied through Hummingbird's own configuration (idle timeouts)
-    /// and a child channel of ours (connection count, TLS handshake and request-head deadlines).
+    /// and a child channel of ours (connection count, TLS handshake and request-head deadlines);
+    /// each HTTP/1.1 request runs in a task of its own (``RequestTask``).
     ///
     /// > Warning: builds a TLS context: call once at startup.
     static func gateway(tls: TLSConfiguration?, limits: LimitsSettings) throws -> HTTPServerBuilder {
@@ -20,7 +21,7 @@ extension HTTPServerBuilder {
         guard let tls else {
             return .init { responder in
                 GuardedChildChannel(
-                    base: HTTP1Channel(responder: responder, configuration: http1),
+                    base: HTTP1Channel(responder: RequestTask.wrapping(responder), configuration: http1),
                     connections: connections,
                     tlsHandshake: nil
                 )
@@ -31,7 +32,7 @@ extension HTTPServerBuilder {
         let http2 = HTTP2ChannelConfiguration(idleTimeout: limits.idle, streamConfiguration: http1)
         return .init { responder in
             GuardedChildChannel(
-                base: try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: http2, responder: responder),
+                base: try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: http2, responder: RequestTask.wrapping(responder)),
                 connections: connections,
                 tlsHandshake: TimeAmount(limits.tlsHandshake)
             )

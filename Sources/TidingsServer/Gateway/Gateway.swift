@@ -52,7 +52,7 @@ package struct Gateway: Sendable {
         } catch {
             throw GatewayStartupError(.invalidDatabaseURL, "postgres.url: \(error)")
         }
-        let log = ChangeLog(client: client, logicalCapture: config.capture.mode == .logical, logger: logger)
+        let log = ChangeLog(client: client, captureSlot: config.capture.mode == .logical ? config.capture.slot : nil, logger: logger)
         let verifier: TokenVerifier
         do {
             verifier = try await TokenVerifier.load(config.auth.jwt, logger: logger)
@@ -104,7 +104,7 @@ package struct Gateway: Sendable {
                 config.tables.flatMap { table in ChangeOperation.allCases.map { "\(table.table.eventPrefix).\($0.rawValue)" } }
             )
         ).register(on: router)
-        let capture = Self.logicalCapture(config, logger: logger)
+        let capture = Self.logicalCapture(config, feed: feed, logger: logger)
         let metricsController = MetricsController(metrics: metrics, feed: feed.status, capture: capture?.status)
         // With `metrics.listen`, /metrics leaves the public port for a listener of its own.
         let metricsServer = config.metrics.listen.map {
@@ -136,7 +136,7 @@ package struct Gateway: Sendable {
     }
 
     /// The capturer service of `capture.mode: logical`; nil in triggers mode.
-    private static func logicalCapture(_ config: TidingsConfig, logger: Logger) -> LogicalCaptureService? {
+    private static func logicalCapture(_ config: TidingsConfig, feed: ChangeFeed, logger: Logger) -> LogicalCaptureService? {
         guard config.capture.mode == .logical else { return nil }
         let settings = LogicalCaptureSettings(
             url: config.postgres.url,
@@ -145,7 +145,8 @@ package struct Gateway: Sendable {
             builders: LogicalCaptureSettings.builders(for: config.tables),
             lagWarningBytes: Int64(config.capture.lagWarning)
         )
-        return LogicalCaptureService(settings: settings, logger: logger)
+        // The capturer's own hub takes each batch it committed without reading it back.
+        return LogicalCaptureService(settings: settings, logger: logger) { feed.receiveCaptured($0) }
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.

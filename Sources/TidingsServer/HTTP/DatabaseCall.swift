@@ -1,3 +1,4 @@
+import HTTPTypes
 import Logging
 import PostgresNIO
 import TidingsPostgres
@@ -27,6 +28,8 @@ enum DatabaseCall {
             }
         } catch let error as APIError {
             throw error
+        } catch let error as ChangeLogError where error.code == .captureUnavailable {
+            throw APIError(status: .serviceUnavailable, error: "capture_unavailable", detail: error.message, headers: [.retryAfter: "2"])
         } catch let error as ChangeLogError {
             throw APIError.unavailable(error.message)
         } catch let error as PSQLError {

@@ -31,46 +31,45 @@ struct EventsController: Sendable {
         let grant = try access.grant(for: parsed.selectors)
         // A HEAD request learns whether the stream would open, and gets no body.
         if request.method == .head { return Response(status: .ok, headers: Self.headers) }
-        // Taken last: nothing after this throws, so every slot is released by the body below.
+        // Taken last: nothing after this throws, so every slot is released by the body below or its stream.
         let slot = try limiter.acquire(identity: access.identity)
+        let opening = StreamOpening(
+            hub: hub,
+            log: replay,
+            grant: grant,
+            settings: stream,
+            expiresAt: access.expiresAt,
+            lastEventID: parsed.lastEventID,
+            slot: slot,
+            // Hummingbird closes the connection after a response to `Connection: close`: that
+            // response must end before the request's task returns.
+            outlivesRequest: request.headers[.connection] != "close",
+            logger: context.logger
+        )
         let channel = context.channel
-        let logger = context.logger
-        let lastEventID = parsed.lastEventID
-        let expiresAt = access.expiresAt
         return Response(
             status: .ok,
             headers: Self.headers,
-            body: ResponseBody { [hub, replay, stream] writer in
-                defer { slot?.release() }
+            body: ResponseBody { writer in
                 // The task runs on its channel's event loop, beside the stream: see EventLoopTaskExecutor.
                 try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop: channel.eventLoop)) {
                     // Registered here, not before: a client gone before the body runs leaves nothing behind.
-                    let connection = try StreamConnection.open(
-                        channel: channel,
-                        hub: hub,
-                        grant: grant,
-                        settings: stream,
-                        expiresAt: expiresAt,
-                        resumeAfter: lastEventID,
-                        logger: logger
-                    )
-                    defer { connection.release() }
-                    while true {
-                        switch await connection.nextJob() {
-                        case .replay(let range):
-                            do {
-                                let last = try await connection.replay(range, from: replay, hub: hub, grant: grant)
-                                connection.replayFinished(lastWritten: last)
-                            } catch {
-                                // Only an ending stops a replay (reads are retried): its job comes next.
-                                if !connection.isEnded { connection.end(.closed) }
-                            }
-                        case .end:
-                            try await writer.finish(nil)
-                            connection.finished()
-                            return
-                        }
+                    let connection: StreamConnection
+                    do {
+                        connection = try StreamConnection.open(on: channel, opening)
+                    } catch {
+                        slot?.release()
+                        throw error
                     }
+                    if connection.outlivesRequest {
+                        // HTTP/1.1: the stream runs on the loop, and the end waits in its gate until the stream ends.
+                        try await writer.finish(nil)
+                        return
+                    }
+                    defer { connection.release() }
+                    await connection.untilEnded()
+                    try await writer.finish(nil)
+                    connection.finished()
                 }
             }
         )

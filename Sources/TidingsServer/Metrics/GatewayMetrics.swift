@@ -20,9 +20,12 @@ final class GatewayMetrics: Sendable {
     private let captureProblems: Mutex<[String: Metrics.Counter]> = Mutex([:])
     /// WAL the logical capture's slot holds back (`capture.mode: logical`).
     let captureLag: Metrics.Gauge
+    /// Events this gateway's capturer handed to its hub without a read of the log.
+    let eventsHandedByCapturer: Metrics.Counter
     private let changesRequests: Mutex<[Int: Metrics.Counter]> = Mutex([:])
     private let requestDurations: [TimedRequest: Metrics.Timer]
     private let reconnectsSeen = Mutex(0)
+    private let capturedSeen = Mutex(0)
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -42,6 +45,7 @@ final class GatewayMetrics: Sendable {
         listenerReconnects = Metrics.Counter(label: "tidings_listener_reconnects_total", factory: factory)
         eventsPruned = Metrics.Counter(label: "tidings_events_pruned_total", factory: factory)
         published = Metrics.Counter(label: "tidings_published_total", factory: factory)
+        eventsHandedByCapturer = Metrics.Counter(label: "tidings_events_handed_by_capturer_total", factory: factory)
         notificationQueueUsage = Metrics.Gauge(label: "tidings_notification_queue_usage", factory: factory)
         captureLag = Metrics.Gauge(label: "tidings_capture_lag_bytes", factory: factory)
     }
@@ -88,6 +92,12 @@ final class GatewayMetrics: Sendable {
             return max(0, reconnects - seen)
         }
         if delta > 0 { listenerReconnects.increment(by: delta) }
+        let captured = snapshot.eventsCaptured
+        let handed = capturedSeen.withLock { seen in
+            defer { seen = max(seen, captured) }
+            return max(0, captured - seen)
+        }
+        if handed > 0 { eventsHandedByCapturer.increment(by: handed) }
         notificationQueueUsage.record(feed.snapshot.notificationQueueUsage)
         return registry.emitToBuffer()
     }

@@ -7,8 +7,9 @@ import TidingsCore
 import TidingsPostgres
 
 extension PublishController {
-    /// `POST /publish` with an `Idempotency-Key`: 201 when published now, 200 with the first id
-    /// for a repeat, 409 when the key was used with another body.
+    /// `POST /publish` with an `Idempotency-Key`: 201 when published now (202 without the id in
+    /// logical mode when the capturer has not numbered it in time), 200 with the first id for a
+    /// repeat, 409 when the key was used with another body.
     func publishOnce(_ parsed: PublishRequest, key: IdempotencyKey, field: String, log: ChangeLog) async throws -> Response {
         let key = PublishKey(scope: key.scope, key: key.key, bodyHash: key.bodyHash)
         let outcome = try await DatabaseCall.run(field: field, logger: log.logger) {
@@ -31,10 +32,6 @@ extension PublishController {
                 detail: "this Idempotency-Key was already used with a different body; use a new key for a new event"
             )
         }
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: #"{"id":\#(id.map(String.init) ?? "null")}"#))
-        )
+        return Self.answer(id, status: status)
     }
 }

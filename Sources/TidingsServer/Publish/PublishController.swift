@@ -53,10 +53,16 @@ struct PublishController: Sendable {
             try await log.publish(topics: parsed.topics.map(\.description), event: parsed.event, envelope: parsed.body)
         }
         metrics.published.increment()
-        return Response(
-            status: .created,
+        return Self.answer(id, status: .created)
+    }
+
+    /// `{"id":N}` with `status`; with no id (logical mode, the capturer has not numbered the
+    /// publish in time) 202, `{"id":null}`: the event is committed and will be logged in its place.
+    static func answer(_ id: Int64?, status: HTTPResponse.Status) -> Response {
+        Response(
+            status: id == nil && status == .created ? .accepted : status,
             headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: #"{"id":\#(id)}"#))
+            body: .init(byteBuffer: ByteBuffer(string: #"{"id":\#(id.map(String.init) ?? "null")}"#))
         )
     }
 

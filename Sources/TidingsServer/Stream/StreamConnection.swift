@@ -6,85 +6,83 @@ import TidingsCore
 /// One `/events` stream on its channel's event loop: it owns the stream's
 /// ``StreamStateMachine``, feeds it what happens (the hub's drains and ticks, the socket's
 /// writability, the client leaving, an ending) and runs the actions it returns, writing every
-/// frame through the stream's one ``StreamOutput``.
+/// frame through the stream's one output (``StreamOutput``).
 ///
-/// The request's task stays with its stream (Hummingbird's response ends when it returns) but
-/// writes nothing itself and wakes only for what a loop cannot do: a replay from the log
-/// (``Job/replay(_:)``), and the end of the response (``Job/end(_:)``). A live delivery is one
+/// No task waits on an HTTP/1.1 stream: its request's task returns once the stream is open, and
+/// the response's end waits in a ``StreamResponseGate`` until the stream ends. An HTTP/2 stream's
+/// request task waits for the ending (``untilEnded()``) and ends the response itself, because
+/// Hummingbird closes an HTTP/2 stream's channel once its request task returns. A replay from the
+/// log (resume, lag) runs in a task of its own on the loop while it lasts. A live delivery is one
 /// write per frame on the loop and one flush per drain; no task hop.
 ///
 /// `@unchecked Sendable`: the hub calls ``end(_:)`` from any thread, which hops to the loop;
 /// everything else, and all mutable state but ``isEnded``, is confined to ``eventLoop``.
 final class StreamConnection: StreamSink, @unchecked Sendable {
-    /// What the stream's task must do.
-    enum Job: Sendable, Equatable {
-        /// Replay this range of the log through ``writeReplay(_:)``, then call
-        /// ``replayFinished(lastWritten:)``.
-        case replay(StreamStateMachine.Replay)
-        /// End the response (the ending's last frame is written) and return.
-        case end(Subscriber.Ending)
-    }
-
     let eventLoop: any EventLoop
     private let channel: any Channel
-    private let output: any StreamOutput
-    private let hub: Hub
-    private let logger: Logger
+    private let output: any StreamWriting
+    private let opening: StreamOpening
+    /// Holds the response's end while an HTTP/1.1 stream runs; `nil` for HTTP/2.
+    private let gate: StreamResponseGate?
     private var machine: StreamStateMachine
     private var subscriber: Subscriber?
-    private var jobs: [Job] = []
-    private var waiter: CheckedContinuation<Job, Never>?
+    /// The HTTP/2 request task waiting in ``untilEnded()``.
+    private var endWaiter: CheckedContinuation<Void, Never>?
+    private var endReached = false
     private var lastWriteTimeout: Scheduled<Void>?
     private let ended = Atomic(false)
     private var released = false
 
     private static let heartbeat = Subscriber.QueuedFrame(id: .min, bytes: SSEFrame.heartbeat, isLive: true)
-    /// How long the end of a response may wait for the socket before the connection closes.
+    /// How long an HTTP/2 request task may take to end its response before the stream is closed.
     private static let lastWriteDeadline = TimeAmount.seconds(5)
 
-    private init(channel: any Channel, output: any StreamOutput, hub: Hub, logger: Logger) {
+    private init(channel: any Channel, output: any StreamWriting, gate: StreamResponseGate?, opening: StreamOpening) {
         self.eventLoop = channel.eventLoop
         self.channel = channel
         self.output = output
-        self.hub = hub
-        self.logger = logger
+        self.gate = gate
+        self.opening = opening
         self.machine = StreamStateMachine(resumeAfter: nil, cursor: nil)
     }
 
-    /// Puts a stream's output in `channel`'s pipeline, registers the stream with the hub and
-    /// writes `retry` (the response head is already written). Call on the channel's event loop.
+    /// Puts a stream's output (and, for a stream that outlives its request, its gate) in
+    /// `channel`'s pipeline, registers the stream with the hub and writes `retry` (the response
+    /// head is already written). Call on the channel's event loop.
     /// - Throws: ``StreamSetupError`` when the pipeline is not an HTTP/1.1 or HTTP/2 one of
-    ///   Hummingbird's.
-    static func open(
-        channel: any Channel,
-        hub: Hub,
-        grant: Grant,
-        settings: StreamSettings,
-        expiresAt: ContinuousClock.Instant?,
-        resumeAfter lastEventID: Int64?,
-        logger: Logger
-    ) throws -> StreamConnection {
+    ///   Hummingbird's; then the stream's slot is the caller's to release.
+    static func open(on channel: any Channel, _ opening: StreamOpening) throws -> StreamConnection {
         channel.eventLoop.preconditionInEventLoop()
-        let output: any StreamOutput
-        if let http1 = try HTTP1ChunkOutput.install(on: channel) {
+        let output: any StreamWriting
+        var gate: StreamResponseGate?
+        if let http1 = try StreamOutput<ChunkFraming>.install(on: channel) {
             output = http1
-        } else if let http2 = try HTTP2DataOutput.install(on: channel) {
+            if opening.outlivesRequest { gate = try StreamResponseGate.install(on: channel) }
+        } else if let http2 = try StreamOutput<DataFrameFraming>.install(on: channel) {
             output = http2
         } else {
             throw StreamSetupError()
         }
-        let connection = StreamConnection(channel: channel, output: output, hub: hub, logger: logger)
+        let connection = StreamConnection(channel: channel, output: output, gate: gate, opening: opening)
         output.connection = connection
-        let (subscriber, cursor) = hub.subscribe(grant: grant, capacity: settings.buffer, expiresAt: expiresAt, sink: connection)
+        let (subscriber, cursor) = opening.hub.subscribe(
+            grant: opening.grant,
+            capacity: opening.settings.buffer,
+            expiresAt: opening.expiresAt,
+            sink: connection
+        )
         connection.subscriber = subscriber
-        connection.machine = StreamStateMachine(resumeAfter: lastEventID, cursor: cursor)
-        output.write(SSEFrame.retry(settings.retry), promise: nil)
+        connection.machine = StreamStateMachine(resumeAfter: opening.lastEventID, cursor: cursor)
+        output.write(SSEFrame.retry(opening.settings.retry), promise: nil)
         output.flush()
         connection.isWritableNow()
         connection.run(connection.machine.start(cursor: cursor))
         if !channel.isActive { connection.end(.closed) }
         return connection
     }
+
+    /// Whether the stream ends its response itself (HTTP/1.1): its request's task returns at once.
+    var outlivesRequest: Bool { gate != nil }
 
     private func isWritableNow() {
         if !channel.isWritable { run(machine.writabilityChanged(false)) }
@@ -123,7 +121,7 @@ final class StreamConnection: StreamSink, @unchecked Sendable {
         case .none:
             break
         case .replay(let replay):
-            post(.replay(replay))
+            startReplay(replay)
         case .takeFrames:
             guard let subscriber else { return }
             run(machine.took(subscriber.take()))
@@ -135,21 +133,31 @@ final class StreamConnection: StreamSink, @unchecked Sendable {
             output.flush()
         case .end(let ending):
             stopQueueing()
-            if ending == .expired {
-                output.write(SSEFrame.expired, promise: nil)
-                output.flush()
+            if ending == .expired { output.write(SSEFrame.expired, promise: nil) }
+            output.flush()
+            if let gate {
+                // The response's end follows the last frame; the connection stays for the next request.
+                gate.open()
+                machine.finished()
+                release()
+            } else {
+                // A client that stopped reading never takes the end of the response: it is closed on.
+                lastWriteTimeout = eventLoop.scheduleTask(in: Self.lastWriteDeadline) { [channel] in channel.close(promise: nil) }
+                reachEnd()
             }
-            // A client that stopped reading never takes the end of the response: it is closed on.
-            lastWriteTimeout = eventLoop.scheduleTask(in: Self.lastWriteDeadline) { [channel] in channel.close(promise: nil) }
-            post(.end(ending))
         case .close(let ending):
             stopQueueing()
             if ending == .cutOff, let subscriber {
-                logger.info("subscriber cut off: its client stopped reading")
-                hub.cutOff(subscriber)
+                opening.logger.info("subscriber cut off: its client stopped reading")
+                opening.hub.cutOff(subscriber)
             }
             channel.close(promise: nil)
-            post(.end(ending))
+            if gate != nil {
+                // The gate leaves with the closed channel, failing the response's end it holds.
+                release()
+            } else {
+                reachEnd()
+            }
         }
     }
 
@@ -158,30 +166,18 @@ final class StreamConnection: StreamSink, @unchecked Sendable {
         subscriber?.close()
     }
 
-    // MARK: The stream's task
+    // MARK: Replays
 
-    private func post(_ job: Job) {
-        if let waiter {
-            self.waiter = nil
-            waiter.resume(returning: job)
-        } else {
-            jobs.append(job)
-        }
-    }
-
-    /// Waits for the task's next job. Cancelling the task ends the stream. Call on the loop.
-    func nextJob() async -> Job {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Job, Never>) in
-                eventLoop.preconditionInEventLoop()
-                if jobs.isEmpty {
-                    waiter = continuation
-                } else {
-                    continuation.resume(returning: jobs.removeFirst())
-                }
+    /// Runs a replay in a task on the loop, then goes live again; an ending stops it.
+    private func startReplay(_ replay: StreamStateMachine.Replay) {
+        Task(executorPreference: EventLoopTaskExecutor(eventLoop: eventLoop)) {
+            do {
+                let last = try await self.replay(replay, from: self.opening.log, hub: self.opening.hub, grant: self.opening.grant)
+                self.replayFinished(lastWritten: last)
+            } catch {
+                // Only an ending stops a replay (reads are retried).
+                if !self.isEnded { self.end(.closed) }
             }
-        } onCancel: {
-            self.end(.closed)
         }
     }
 
@@ -205,24 +201,52 @@ final class StreamConnection: StreamSink, @unchecked Sendable {
     }
 
     /// The replay wrote everything up to `lastWritten`. Call on the loop.
-    func replayFinished(lastWritten: Int64) {
+    private func replayFinished(lastWritten: Int64) {
         run(machine.replayFinished(lastWritten: lastWritten))
     }
 
-    /// The task ended the response. Call on the loop.
+    // MARK: An HTTP/2 stream's request task
+
+    private func reachEnd() {
+        endReached = true
+        if let endWaiter {
+            self.endWaiter = nil
+            endWaiter.resume()
+        }
+    }
+
+    /// Returns once the stream ends (its ending's last frame is written): the HTTP/2 request
+    /// task then ends the response. Cancelling the task ends the stream. Call on the loop.
+    func untilEnded() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                eventLoop.preconditionInEventLoop()
+                if endReached {
+                    continuation.resume()
+                } else {
+                    endWaiter = continuation
+                }
+            }
+        } onCancel: {
+            self.end(.closed)
+        }
+    }
+
+    /// The HTTP/2 request task ended the response. Call on the loop.
     func finished() {
         lastWriteTimeout?.cancel()
         machine.finished()
     }
 
-    /// Unregisters the stream and takes its output out of the pipeline; the connection stays for
-    /// the next request. Call once the response is over, on the loop.
+    /// Unregisters the stream, releases its slot and takes its output out of the pipeline; the
+    /// connection stays for the next request. Call once the response is over, on the loop.
     func release() {
         guard !released else { return }
         released = true
         lastWriteTimeout?.cancel()
         stopQueueing()
-        if let subscriber { hub.unsubscribe(subscriber) }
+        if let subscriber { opening.hub.unsubscribe(subscriber) }
+        opening.slot?.release()
         output.connection = nil
         output.remove()
     }

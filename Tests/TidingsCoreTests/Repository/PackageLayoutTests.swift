@@ -83,7 +83,7 @@ import TidingsTestSupport
     @Test("every statement on the change log is in TidingsPostgres/ChangeLog: no other source names the log's tables or functions in code")
     func oneHomeForTheLog() throws {
         let logObjects = try Regex(
-            #"tidings\.(changes|change_keys|change_id|retention|publish_keys|outbox|capture_position|publish\(|prune\(|retention_state\(|last_change_id\(|published_id\(|log_captured\(|verified_publishes\()|pg_notification_queue_usage"#
+            #"tidings\.(changes|change_keys|change_id|retention|publish_keys|outbox|capture_position|publish\(|prune\(|retention_state\(|last_change_id\(|published_id\(|log_captured\(|log_events\(|verified_publishes\()|pg_notification_queue_usage"#
         )
         for file in try Self.swiftFiles(under: "Sources")
         where !file.hasPrefix("TidingsPostgres/ChangeLog/") && !Self.capturerFiles.contains(file) {

@@ -166,7 +166,7 @@ import TidingsTestSupport
                 """,
                 on: connection
             )
-            // Triggers mode's tidings.log_change and logical mode's tidings.log_captured.
+            // Triggers mode's tidings.log_change and logical mode's tidings.log_events.
             #expect(!calls.isEmpty)
             #expect(calls.allSatisfy { $0 == "pg_notify('tidings', '')" })
             #expect(try await TestSupport.text("SELECT to_regclass('tidings.wake_up_key')::text", on: connection) == nil)

@@ -26,7 +26,7 @@ import TidingsPostgres
     /// Runs `body` with a ``ChangeLog`` on a pool of its own.
     private static func withLog<Result: Sendable>(
         _ url: PostgresURL,
-        logicalCapture: Bool = false,
+        captureSlot: String? = nil,
         _ body: @escaping @Sendable (ChangeLog) async throws -> Result
     ) async throws -> Result {
         let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: TestSupport.logger)
@@ -36,7 +36,7 @@ import TidingsPostgres
                 return nil
             }
             defer { group.cancelAll() }
-            return try await body(ChangeLog(client: client, logicalCapture: logicalCapture, logger: TestSupport.logger))
+            return try await body(ChangeLog(client: client, captureSlot: captureSlot, logger: TestSupport.logger))
         }
     }
 

@@ -31,12 +31,13 @@ struct LogicalHarness {
         )
     }
 
-    /// Runs a capturer while `body` runs.
+    /// Runs a capturer while `body` runs; `captured` takes each batch it committed.
     func withCapturer<Result: Sendable>(
         status: CaptureStatus = CaptureStatus(),
+        captured: @escaping @Sendable (CapturedEvents) -> Void = { _ in },
         _ body: @Sendable (CaptureStatus) async throws -> Result
     ) async throws -> Result {
-        let service = LogicalCaptureService(settings: settings, status: status, logger: TestSupport.logger)
+        let service = LogicalCaptureService(settings: settings, status: status, logger: TestSupport.logger, captured: captured)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await service.run() }
             defer { group.cancelAll() }

@@ -67,4 +67,68 @@ struct LogicalGatewayTests {
             }
         }
     }
+
+    @Test(
+        "POST /publish with no capturer answers 503 at once and publishes nothing; when the capturer cannot number it in time, 202 without the id, and it is logged once the capturer can"
+    )
+    func publishWithoutACapturer() async throws {
+        let client = try HTTPClient.make()
+        defer { client.shutdown { _ in } }
+        try await TestDatabase.with("logical_publish_down", logicalCapture: true) { database, triggers in
+            var config = try triggers.with()
+            config.capture = CaptureSettings(mode: .logical, slot: database.url.database)
+            _ = try await Migrator(url: database.url, logger: LiveGateway.logger).migrate(config: config)
+            let token = try await TestMint.token(subscribe: ["chat/**"], publish: ["chat/**"], config: config)
+            let auth = ("Authorization", "Bearer \(token)")
+            let body = #"{"topics":["chat/1"],"event":"message","data":{"text":"hi"}}"#
+            let published: @Sendable () async throws -> Int64 = {
+                let rows = try await database.connection.query(
+                    "SELECT count(*)::int8 FROM tidings.changes WHERE op = 'publish'",
+                    logger: LiveGateway.logger
+                )
+                for try await count in rows.decode(Int64.self) { return count }
+                return -1
+            }
+            let slotActive: @Sendable () async throws -> Bool = {
+                let rows = try await database.connection.query(
+                    "SELECT coalesce((SELECT active FROM pg_replication_slots WHERE slot_name = \(database.url.database)), false)",
+                    logger: LiveGateway.logger
+                )
+                for try await active in rows.decode(Bool.self) { return active }
+                return false
+            }
+            try await TestDatabase.connect(database.url) { holder in
+                // This session holds the capturer's lock: the gateway's capturer never starts.
+                try await holder.execute("SELECT pg_advisory_lock(\(AdvisoryLockKey.capturer))")
+                try await LiveGateway.with(config) { live in
+                    try await live.waitUntilReady(client: client)
+                    let started = ContinuousClock.now
+                    let refused = try await client.call("\(live.baseURL)/publish", method: .POST, headers: [auth], body: body)
+                    // Before the fix: the publish committed and the answer waited 10 s for an id.
+                    #expect(refused.status == 503)
+                    #expect(ContinuousClock.now - started < .seconds(3))
+                    #expect(try refused.json["error"] as? String == "capture_unavailable")
+                }
+            }
+            try await LiveGateway.with(config) { live in
+                try await live.waitUntilReady(client: client)
+                var (_, stream) = try await openStream(client, "\(live.baseURL)/events?topic=chat/**", headers: [auth])
+                #expect(try await stream.next() == .retry(2000))
+                while try await !slotActive() { try await Task.sleep(for: .milliseconds(50)) }
+                try await TestDatabase.connect(database.url) { holder in
+                    // The capturer streams the slot but cannot finish a log transaction.
+                    try await holder.execute("BEGIN")
+                    try await holder.execute("LOCK TABLE tidings.capture_position IN EXCLUSIVE MODE")
+                    let accepted = try await client.call("\(live.baseURL)/publish", method: .POST, headers: [auth], body: body)
+                    #expect(accepted.status == 202)
+                    #expect(try accepted.json["id"] is NSNull)
+                    try await holder.execute("COMMIT")
+                }
+                let event = try #require(try await stream.nextEvent())
+                #expect(event.name == "message")
+            }
+            // The refused publish left nothing; the accepted one is logged once.
+            #expect(try await published() == 1)
+        }
+    }
 }
