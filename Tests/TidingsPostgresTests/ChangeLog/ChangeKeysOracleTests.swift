@@ -4,12 +4,12 @@ import Testing
 import TidingsCore
 import TidingsTestSupport
 
-/// The topic keys the log's statement trigger (`tidings.index_logged_change_keys`, 0008) writes
-/// for every logged event, checked against `tidings.change_key_set` (0004), the function the
-/// retention pruner deletes keys by: an event whose keys differ would be missed by a
-/// topic-filtered read or leave keys behind when pruned. Events go through both writers of the
-/// log: `tidings.log_change` (triggers mode, one event per statement) and `tidings.log_events`
-/// (logical mode, many events per statement).
+/// The topic keys written for every logged event, checked against `tidings.change_key_set`
+/// (0004), the function the retention pruner deletes keys by: an event whose keys differ would be
+/// missed by a topic-filtered read or leave keys behind when pruned. Events go through both
+/// writers of the log, which write the keys themselves (0009): `tidings.log_change` (triggers
+/// mode, one event per statement) and `tidings.log_events` (logical mode, many events per
+/// statement, keys computed in SQL).
 @Suite("Topic keys of logged events", .timeLimit(.minutes(2)))
 struct ChangeKeysOracleTests {
     /// One event of the corpus: topics, old topics (a move) and op.
