@@ -6,13 +6,13 @@ import TidingsCore
 /// position the log is written through.
 extension ChangeLog {
     /// Opens the log transaction a batch (or a large transaction's batches) is written in.
-    package static let capturerBegin = CapturerStatement("BEGIN")
+    static let capturerBegin = CapturerStatement("BEGIN")
     /// Commits the log transaction, with the position its last batch recorded.
-    package static let capturerCommit = CapturerStatement("COMMIT")
+    static let capturerCommit = CapturerStatement("COMMIT")
     /// Rolls back the open log transaction (the slot was not confirmed past it).
-    package static let capturerRollback = CapturerStatement("ROLLBACK")
+    static let capturerRollback = CapturerStatement("ROLLBACK")
     /// The WAL position the log is written through; one row, one column, as text.
-    package static let capturerWrittenThrough = CapturerStatement("SELECT written_through::text FROM tidings.capture_position")
+    static let capturerWrittenThrough = CapturerStatement("SELECT written_through::text FROM tidings.capture_position")
 
     /// `tidings.log_events`' columns, as every statement here selects them.
     private static let loggedColumns = "l.previous, l.id, l.topics, l.event, l.data, l.at, l.op, l.old_topics, l.moved"
@@ -20,7 +20,7 @@ extension ChangeLog {
     private static let commitTime = "'2000-01-01 00:00:00+00'::timestamptz + c.micros * interval '1 microsecond'"
 
     /// Records `through` as the position the log is written through, logging nothing.
-    package static func capturerPosition(through: LSN) -> CapturerStatement {
+    static func capturerPosition(through: LSN) -> CapturerStatement {
         CapturerStatement(
             "SELECT \(loggedColumns) FROM tidings.log_events('{}'::tidings.captured_event[], $1::pg_lsn, false) AS l",
             [through.description],
@@ -33,7 +33,7 @@ extension ChangeLog {
     /// capturer's rights, and what it built goes to `tidings.log_events`. `ops`, `news`, `olds`
     /// and `commitTimes` (microseconds since 2000-01-01) hold one entry per row. With `through`,
     /// also records that position; with `hand`, returns the events as the feed reads them.
-    package static func capturedRows(
+    static func capturedRows(
         table: TableName,
         builder: String,
         ops: [String?],
@@ -68,7 +68,7 @@ extension ChangeLog {
 
     /// Logs TRUNCATEs of captured tables in order, with the selectors `migrate` recorded for each
     /// table's TRUNCATE event (`tidings.captures`). One entry per TRUNCATE in each array.
-    package static func capturedTruncates(
+    static func capturedTruncates(
         tables: [String?],
         prefixes: [String?],
         commitTimes: [String?],
@@ -94,7 +94,7 @@ extension ChangeLog {
 
     /// Logs publishes in order: `contents` as `tidings.publish()` signed them (a wrong tag is left
     /// out by `tidings.verified_publishes`), `lsns` the messages' positions.
-    package static func capturedPublishes(
+    static func capturedPublishes(
         contents: [String?],
         commitTimes: [String?],
         lsns: [String?],
@@ -120,7 +120,7 @@ extension ChangeLog {
     }
 
     /// Counts changes that are not logged as capture problems of their tables.
-    package static func capturedProblems(
+    static func capturedProblems(
         tables: [String?],
         problems: [String?],
         through: LSN?,
@@ -140,12 +140,12 @@ extension ChangeLog {
     }
 
     /// The largest id logged before a row of the statements above: its first column.
-    package static func capturedPrevious(_ row: [String?]) -> Int64? {
+    static func capturedPrevious(_ row: [String?]) -> Int64? {
         row.first.flatMap { $0 }.flatMap { Int64($0) }
     }
 
     /// One row of the statements above with the event (`hand`), as the feed reads it.
-    package static func capturedChange(_ row: [String?]) -> Change? {
+    static func capturedChange(_ row: [String?]) -> Change? {
         guard row.count == 9, let id = row[1].flatMap({ Int64($0) }), let topics = row[2], let event = row[3],
             let data = row[4], let at = row[5].flatMap({ Double($0) }), let op = row[6]
         else { return nil }
