@@ -1,4 +1,3 @@
-import NIOCore
 import TidingsCore
 
 /// Writes decoded changes into `tidings.changes`, in the order they were committed, one
@@ -35,11 +34,6 @@ final class CaptureLogWriter {
         var captured: CapturedEvents?
     }
 
-    /// `tidings.log_events`' columns, as every statement here selects them.
-    private static let columns = "l.previous, l.id, l.topics, l.event, l.data, l.at, l.op, l.old_topics, l.moved"
-    /// The commit time, microseconds since 2000-01-01 as pgoutput sends it, as a timestamptz.
-    private static let commitTime = "'2000-01-01 00:00:00+00'::timestamptz + c.micros * interval '1 microsecond'"
-
     private let connection: LibPQConnection
     private(set) var pending: [Pending] = []
     private var inTransaction = false
@@ -61,7 +55,7 @@ final class CaptureLogWriter {
         // are bounded by the batch size.
         let hand = through != nil && !inTransaction
         if !inTransaction {
-            try connection.execute("BEGIN")
+            try execute(ChangeLog.capturerBegin)
             inTransaction = true
         }
         var runs: [ArraySlice<Pending>] = []
@@ -76,21 +70,18 @@ final class CaptureLogWriter {
         var previous: Int64?
         var changes: [Change] = []
         if runs.isEmpty, let through {
-            try connection.execute(
-                prepared: "SELECT \(Self.columns) FROM tidings.log_events('{}'::tidings.captured_event[], $1::pg_lsn, false) AS l",
-                [through.description]
-            )
+            try execute(ChangeLog.capturerPosition(through: through))
         }
         for (index, run) in runs.enumerated() {
             let rows = try write(run, through: index == runs.count - 1 ? through : nil, hand: hand)
             flushed.logged += rows.count
             guard hand else { continue }
-            if previous == nil, let first = rows.first { previous = first[0].flatMap { Int64($0) } }
-            changes += rows.compactMap(Self.change)
+            if previous == nil, let first = rows.first { previous = ChangeLog.capturedPrevious(first) }
+            changes += rows.compactMap(ChangeLog.capturedChange)
         }
         pending.removeAll(keepingCapacity: true)
         if through != nil {
-            try connection.execute("COMMIT")
+            try execute(ChangeLog.capturerCommit)
             inTransaction = false
             if hand, let previous { flushed.captured = CapturedEvents(previous: previous, changes: changes) }
         }
@@ -102,7 +93,7 @@ final class CaptureLogWriter {
     func abandon() {
         pending.removeAll()
         if inTransaction {
-            _ = try? connection.execute("ROLLBACK")
+            _ = try? execute(ChangeLog.capturerRollback)
             inTransaction = false
         }
     }
@@ -110,7 +101,6 @@ final class CaptureLogWriter {
     /// Builds and logs one run's events, in the run's order (a publish whose tag is wrong is left
     /// out); returns `tidings.log_events`' rows.
     private func write(_ run: ArraySlice<Pending>, through: LSN?, hand: Bool) throws(LogicalCaptureError) -> LibPQConnection.Rows {
-        let tail = [through?.description, hand ? "t" : "f"]
         switch run.first {
         case .row(let table, let builder, _, _, _, _):
             var ops: [String?] = []
@@ -123,25 +113,17 @@ final class CaptureLogWriter {
                 olds.append(old)
                 times.append(String(time))
             }
-            let qualified = SQLText.qualified(table)
-            // The builder's row arguments are of the table's type: anyelement resolves to it.
-            return try connection.execute(
-                prepared: """
-                    SELECT \(Self.columns) FROM tidings.log_events(ARRAY(
-                        SELECT ROW(b.topics, b.old_topics, $5::text || c.op, $4::text, c.op,
-                            coalesce(b.payload, '{}'::jsonb) || jsonb_build_object('table', $4::text, 'op', c.op),
-                            b.moved_old, CASE WHEN cardinality(b.problems) > 0 THEN b.problems END,
-                            \(Self.commitTime), NULL)::tidings.captured_event
-                        FROM unnest($1::text[], $2::text[], $3::text[], $6::int8[])
-                                WITH ORDINALITY AS c(op, new_text, old_text, micros, position),
-                            LATERAL \(EventBuilder.qualified(builder))(c.op, c.old_text::\(qualified), c.new_text::\(qualified)) AS b
-                        ORDER BY c.position
-                    ), $7::pg_lsn, $8::boolean) AS l
-                    """,
-                [
-                    PostgresLiteral.array(ops), PostgresLiteral.array(news), PostgresLiteral.array(olds), table.description,
-                    table.eventPrefix + ".", PostgresLiteral.array(times),
-                ] + tail
+            return try execute(
+                ChangeLog.capturedRows(
+                    table: table,
+                    builder: builder,
+                    ops: ops,
+                    news: news,
+                    olds: olds,
+                    commitTimes: times,
+                    through: through,
+                    hand: hand
+                )
             )
         case .truncate:
             var tables: [String?] = []
@@ -152,19 +134,8 @@ final class CaptureLogWriter {
                 prefixes.append(table.eventPrefix)
                 times.append(String(time))
             }
-            // The selectors `migrate` recorded for the table's TRUNCATE event (tidings.captures).
-            return try connection.execute(
-                prepared: """
-                    SELECT \(Self.columns) FROM tidings.log_events(ARRAY(
-                        SELECT ROW(k.truncate_topics, NULL, c.prefix || '.truncate', c.tbl, 'truncate',
-                            jsonb_build_object('table', c.tbl, 'op', 'truncate'), NULL, NULL, \(Self.commitTime), NULL
-                        )::tidings.captured_event
-                        FROM unnest($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS c(tbl, prefix, micros, position)
-                        JOIN tidings.captures AS k ON k.table_name = c.tbl
-                        ORDER BY c.position
-                    ), $4::pg_lsn, $5::boolean) AS l
-                    """,
-                [PostgresLiteral.array(tables), PostgresLiteral.array(prefixes), PostgresLiteral.array(times)] + tail
+            return try execute(
+                ChangeLog.capturedTruncates(tables: tables, prefixes: prefixes, commitTimes: times, through: through, hand: hand)
             )
         case .publish:
             var contents: [String?] = []
@@ -175,19 +146,8 @@ final class CaptureLogWriter {
                 times.append(String(time))
                 lsns.append(lsn.description)
             }
-            return try connection.execute(
-                prepared: """
-                    SELECT \(Self.columns) FROM tidings.log_events(ARRAY(
-                        SELECT ROW(ARRAY(SELECT jsonb_array_elements_text(v.body -> 'topics')), NULL, v.body ->> 'event', NULL,
-                            'publish', jsonb_build_object('event', v.body -> 'event', 'data', v.body -> 'data'), NULL, NULL,
-                            \(Self.commitTime), c.lsn
-                        )::tidings.captured_event
-                        FROM tidings.verified_publishes($1::text[]) AS v
-                        JOIN unnest($2::int8[], $3::pg_lsn[]) WITH ORDINALITY AS c(micros, lsn, position) ON c.position = v.ordinal
-                        ORDER BY v.ordinal
-                    ), $4::pg_lsn, $5::boolean) AS l
-                    """,
-                [PostgresLiteral.array(contents), PostgresLiteral.array(times), PostgresLiteral.array(lsns)] + tail
+            return try execute(
+                ChangeLog.capturedPublishes(contents: contents, commitTimes: times, lsns: lsns, through: through, hand: hand)
             )
         case .problem:
             var tables: [String?] = []
@@ -196,36 +156,18 @@ final class CaptureLogWriter {
                 tables.append(table.description)
                 problems.append(problem)
             }
-            return try connection.execute(
-                prepared: """
-                    SELECT \(Self.columns) FROM tidings.log_events(ARRAY(
-                        SELECT ROW('{}'::text[], NULL, NULL, c.tbl, NULL, NULL, NULL, ARRAY[c.problem], NULL, NULL)::tidings.captured_event
-                        FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS c(tbl, problem, position)
-                        ORDER BY c.position
-                    ), $3::pg_lsn, $4::boolean) AS l
-                    """,
-                [PostgresLiteral.array(tables), PostgresLiteral.array(problems)] + tail
-            )
+            return try execute(ChangeLog.capturedProblems(tables: tables, problems: problems, through: through, hand: hand))
         case nil:
             return []
         }
     }
 
-    /// One row of `tidings.log_events` with the event (`hand`), as the feed reads it.
-    private static func change(_ row: [String?]) -> Change? {
-        guard row.count == 9, let id = row[1].flatMap({ Int64($0) }), let topics = row[2], let event = row[3],
-            let data = row[4], let at = row[5].flatMap({ Double($0) }), let op = row[6]
-        else { return nil }
-        return Change(
-            loggedID: id,
-            topics: PostgresArrayText.parse(topics).compactMap { $0 },
-            event: event,
-            data: ByteBuffer(string: data),
-            at: at,
-            op: op,
-            oldTopics: row[7].map { PostgresArrayText.parse($0).compactMap { $0 } },
-            moved: row[8].map { ByteBuffer(string: $0) }
-        )
+    /// Runs one of the log's statements on this writer's connection.
+    @discardableResult
+    private func execute(_ statement: CapturerStatement) throws(LogicalCaptureError) -> LibPQConnection.Rows {
+        statement.prepared
+            ? try connection.execute(prepared: statement.sql, statement.parameters)
+            : try connection.execute(statement.sql, statement.parameters)
     }
 
     private static func sameRun(_ first: Pending, _ next: Pending) -> Bool {

@@ -96,7 +96,7 @@ final class LogicalCapturer {
         guard !stop.isStopped, leadership.isCapturer else { return }
         status.setCapturer(true)
         defer { status.setCapturer(false) }
-        let recorded = try log.execute("SELECT written_through::text FROM tidings.capture_position")
+        let recorded = try log.execute(ChangeLog.capturerWrittenThrough.sql)
         let position = (recorded.first?.first ?? nil).flatMap { LSN($0) } ?? .zero
         logger.info("this gateway is the capturer", metadata: ["slot": "\(settings.slot)", "written_through": "\(position)"])
         let stream = try LibPQConnection(url: settings.url, replication: true, applicationName: "tidings capturer")

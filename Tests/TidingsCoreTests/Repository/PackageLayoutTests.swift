@@ -74,19 +74,12 @@ import TidingsTestSupport
         )
     }
 
-    /// Statements on the logical capturer's libpq connection, whose write path is being rewritten
-    /// apart; they move behind `ChangeLog` with it (ARCHITECTURE.md, "Where every SQL statement lives").
-    static let capturerFiles: Set<String> = [
-        "TidingsPostgres/Logical/CaptureLogWriter.swift", "TidingsPostgres/Logical/LogicalCapturer.swift",
-    ]
-
     @Test("every statement on the change log is in TidingsPostgres/ChangeLog: no other source names the log's tables or functions in code")
     func oneHomeForTheLog() throws {
         let logObjects = try Regex(
             #"tidings\.(changes|change_keys|change_id|retention|publish_keys|outbox|capture_position|publish\(|prune\(|retention_state\(|last_change_id\(|published_id\(|log_captured\(|log_events\(|verified_publishes\()|pg_notification_queue_usage"#
         )
-        for file in try Self.swiftFiles(under: "Sources")
-        where !file.hasPrefix("TidingsPostgres/ChangeLog/") && !Self.capturerFiles.contains(file) {
+        for file in try Self.swiftFiles(under: "Sources") where !file.hasPrefix("TidingsPostgres/ChangeLog/") {
             let code = try PackageRoot.text("Sources/" + file).split(separator: "\n").filter {
                 !$0.trimmingCharacters(in: .whitespaces).hasPrefix("//")
             }

@@ -37,6 +37,8 @@ struct TopicKeysTests {
                 SELECT i, ARRAY['orders/' || i, 'customers/' || (i % 1000) || '/orders'], 'orders.insert', 'public.orders',
                     'insert', jsonb_build_object('id', i), now()
                 FROM generate_series(1, 50000) AS i;
+                INSERT INTO tidings.change_keys (key, id)
+                SELECT unnest(tidings.change_key_set(topics, old_topics, op)), id FROM tidings.changes;
                 ANALYZE tidings.changes;
                 """,
                 on: connection
