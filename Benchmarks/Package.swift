@@ -19,6 +19,7 @@ let package = Package(
                 .product(name: "TidingsCore", package: "tidings"),
                 .product(name: "TidingsServer", package: "tidings"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             path: "Benchmarks/HubBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

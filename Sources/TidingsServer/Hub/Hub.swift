@@ -122,7 +122,10 @@ public final class Hub: ChangeSink {
 
     /// Registers a stream. Live events are queued from now on; the returned cursor is the last
     /// event already handed out (`nil` before the feed has started: see ``startCursor()``).
-    func subscribe(
+    ///
+    /// Public so that the hub benchmarks (`Benchmarks/HubBenchmarks`) can register streams
+    /// through their own ``StreamSink``; the gateway's streams register from this module.
+    public func subscribe(
         grant: Grant,
         capacity: Int,
         expiresAt: ContinuousClock.Instant?,

@@ -1,9 +1,12 @@
-import NIOCore
+public import NIOCore
 
 /// What the hub knows of a stream beyond its mailbox (``Subscriber``): where and how to tell it
 /// that frames are queued, that the heartbeat clock ticked, or that it must end. The hub knows
 /// nothing of HTTP or TLS; the stream (``StreamConnection``) does the writing.
-protocol StreamSink: AnyObject, Sendable {
+///
+/// Public only so that the hub benchmarks (`Benchmarks/HubBenchmarks`, a separate package) can
+/// register streams without sockets; no other code outside this module should conform to it.
+public protocol StreamSink: AnyObject, Sendable {
     /// The event loop ``drain()`` and ``tick()`` are called on.
     var eventLoop: any EventLoop { get }
 

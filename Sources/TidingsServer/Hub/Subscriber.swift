@@ -16,8 +16,8 @@ import TidingsCore
 /// `@unchecked Sendable`: ``lastQueuedID`` and ``lastLiveSequence`` are read and written only
 /// under ``Hub``'s lock; the rest of the state is inside `state`'s `Mutex`.
 public final class Subscriber: @unchecked Sendable {
-    /// Why a stream ends.
-    enum Ending: Sendable, Equatable {
+    /// Why a stream ends. Public because ``StreamSink/end(_:)`` takes it.
+    public enum Ending: Sendable, Equatable {
         /// Its client stopped reading.
         case cutOff
         /// Its token expired.
@@ -28,8 +28,8 @@ public final class Subscriber: @unchecked Sendable {
         case closed
     }
 
-    /// What ``take()`` found.
-    enum Taken: Equatable {
+    /// What ``take()`` found. Public for the hub benchmarks, whose sink takes its queue.
+    public enum Taken: Equatable {
         /// The frames queued since the last take, oldest first.
         case frames([QueuedFrame])
         /// The queue overflowed since the last take: the gap comes from the log first. Frames
@@ -41,7 +41,9 @@ public final class Subscriber: @unchecked Sendable {
     ///
     /// One object per event, shared by every queue it goes to: a queue holds one reference per
     /// frame, not the two buffers' references, and a queued frame is a pointer, not 60 bytes.
-    final class QueuedFrame: Sendable, Equatable {
+    ///
+    /// Public, opaque, only because ``Taken`` hands frames out to the hub benchmarks.
+    public final class QueuedFrame: Sendable, Equatable {
         /// The change-log id; `Int64.min` for a live channel event, which has none.
         let id: Int64
         let bytes: ByteBuffer
@@ -58,7 +60,7 @@ public final class Subscriber: @unchecked Sendable {
         }
 
         /// The same frame: frames are shared, never copied.
-        static func == (lhs: QueuedFrame, rhs: QueuedFrame) -> Bool { lhs === rhs }
+        public static func == (lhs: QueuedFrame, rhs: QueuedFrame) -> Bool { lhs === rhs }
     }
 
     private struct State {
@@ -124,7 +126,9 @@ public final class Subscriber: @unchecked Sendable {
 
     /// Takes the queue, or reports a lag (leaving the queue for after the replay). Call on
     /// ``eventLoop``.
-    func take() -> Taken {
+    ///
+    /// Public so that the hub benchmarks' sink can empty its queue as a stream does.
+    public func take() -> Taken {
         state.withLock { state in
             state.drainPending = false
             if state.lagged {
